@@ -1,0 +1,95 @@
+/** Base class of every error cachestack throws; `code` is stable across releases. */
+export class CacheError extends Error {
+  readonly code: string
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = new.target.name
+    this.code = code
+  }
+}
+
+/** Thrown by `getOrThrow` and `replace` when the key holds no value. */
+export class CacheMissError extends CacheError {
+  readonly key: string
+  constructor(key: string) {
+    super('E_CACHE_MISS', `No cached value for key "${key}"`)
+    this.key = key
+  }
+}
+
+/** The factory (fetcher) threw or called `ctx.fail()`; every waiter of the same call gets this same instance. */
+export class FactoryError extends CacheError {
+  readonly key: string
+  readonly isBackground: boolean
+  constructor(key: string, cause: unknown, isBackground = false) {
+    super('E_FACTORY_ERROR', `Factory for key "${key}" failed: ${describe(cause)}`, { cause })
+    this.key = key
+    this.isBackground = isBackground
+  }
+}
+
+/** The factory did not answer within `hardTimeout`. */
+export class FactoryTimeoutError extends CacheError {
+  readonly key: string
+  readonly timeout: number
+  constructor(key: string, timeout: number) {
+    super('E_FACTORY_TIMEOUT', `Factory for key "${key}" did not answer within ${timeout} ms`)
+    this.key = key
+    this.timeout = timeout
+  }
+}
+
+/** A layer (Redis, memcached, disk...) failed an operation. */
+export class LayerError extends CacheError {
+  readonly layer: string
+  constructor(layer: string, operation: string, cause: unknown) {
+    super('E_LAYER_ERROR', `Layer "${layer}" failed to ${operation}: ${describe(cause)}`, { cause })
+    this.layer = layer
+  }
+}
+
+/** The circuit breaker guarding a factory is open. */
+export class CircuitOpenError extends CacheError {
+  readonly key: string
+  readonly retryAt: number
+  constructor(key: string, retryAt: number) {
+    super('E_CIRCUIT_OPEN', `Circuit open for key "${key}" until ${new Date(retryAt).toISOString()}`)
+    this.key = key
+    this.retryAt = retryAt
+  }
+}
+
+/** `setIfNotExists` found a value already there. */
+export class CacheKeyExistsError extends CacheError {
+  readonly key: string
+  constructor(key: string) {
+    super('E_KEY_EXISTS', `Key "${key}" already holds a value`)
+    this.key = key
+  }
+}
+
+/**
+ * Bad input: an option, a key, a value or a duration that cannot be used. It is a `TypeError`
+ * (as the contract promises for bad keys and durations) with a stable `code`; `option` names what was wrong.
+ */
+export class ValidationError extends TypeError {
+  readonly code = 'E_VALIDATION'
+  readonly option: string | undefined
+  constructor(message: string, option?: string) {
+    super(message)
+    this.name = 'ValidationError'
+    this.option = option
+  }
+}
+
+/** The stack was disconnected; no further operation is accepted. */
+export class DisconnectedError extends CacheError {
+  constructor() {
+    super('E_DISCONNECTED', 'The cache was disconnected; create a new one to keep caching')
+  }
+}
+
+function describe(cause: unknown): string {
+  if (cause instanceof Error) return cause.message
+  return String(cause)
+}

@@ -1,0 +1,7 @@
+export * from './errors.ts'
+export type { Duration, Size } from './internal/units.ts'
+export { parseDuration, parseSize } from './internal/units.ts'
+export type { CacheEntry, CacheLayer, Clock, LayerContext, LayerWrite } from './layer.ts'
+export { FOREVER, systemClock } from './layer.ts'
+export type { MemoryLayerOptions, MemoryValueMode } from './layers/memory-layer.ts'
+export { MemoryLayer } from './layers/memory-layer.ts'

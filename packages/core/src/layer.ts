@@ -1,0 +1,76 @@
+/** Anything that tells the time in epoch milliseconds. Inject a fake one in tests. */
+export interface Clock {
+  now(): number
+}
+
+/** The default clock: `Date.now()`. */
+export const systemClock: Clock = { now: () => Date.now() }
+
+/** An absolute time far enough away to mean "never" while staying JSON- and Date-safe. */
+export const FOREVER = 8.64e15
+
+/**
+ * What every layer stores under a key: the value plus the freshness metadata that lets every layer and
+ * every instance agree on an entry's state. Times are epoch milliseconds from the stack's clock.
+ */
+export interface CacheEntry<T = unknown> {
+  /** The cached value; never `undefined`. */
+  value: T
+  /** When the value was produced (may carry a sub-millisecond fraction to order writes within one ms). */
+  createdAt: number
+  /** Fresh until this time; `FOREVER` for `setForever`. */
+  freshUntil: number
+  /** End of the stale-while-revalidate window (>= freshUntil). */
+  swrUntil: number
+  /** End of the grace (stale-if-error) window (>= freshUntil). */
+  graceUntil: number
+  /** Tags, as given by the user. */
+  tags?: string[] | undefined
+  /** The namespace path the entry was written through (`'a:b:'`), so namespaced tags can be scoped. */
+  namespace?: string | undefined
+}
+
+/** What a stack hands each layer when the layer joins it. */
+export interface LayerContext {
+  readonly clock: Clock
+  /** Reports a problem the layer recovered from (corrupted bytes, a failed background write). */
+  reportError(error: unknown, operation: string, key?: string): void
+}
+
+/** One entry for `setMany`. `ttl` is the physical lifetime in ms; `undefined` keeps it forever. */
+export interface LayerWrite {
+  key: string
+  entry: CacheEntry
+  ttl: number | undefined
+}
+
+/**
+ * A storage tier. Layers store entries under full keys and know nothing of tags, namespaces or
+ * freshness: the stack decides all of that from the entry's metadata. `get` may answer synchronously
+ * (the memory layer does, so an L1 hit costs no extra promise).
+ */
+export interface CacheLayer {
+  /** A short, unique name used in stats, events and per-layer TTL maps (`'memory'`, `'redis'`). */
+  readonly name: string
+  /** True for a layer private to this process (memory); false for shared stores (Redis, memcached, disk). */
+  readonly isLocal: boolean
+  /** Called once by the stack that owns the layer. */
+  attach?(context: LayerContext): void
+  get(key: string): CacheEntry | undefined | Promise<CacheEntry | undefined>
+  getMany(keys: readonly string[]): Promise<(CacheEntry | undefined)[]>
+  set(key: string, entry: CacheEntry, ttl: number | undefined): void | Promise<void>
+  setMany(writes: readonly LayerWrite[]): Promise<void>
+  delete(key: string): Promise<boolean>
+  deleteMany(keys: readonly string[]): Promise<number>
+  /** Removes every key that starts with `prefix` (all of the layer's keys when omitted). */
+  clear(prefix?: string): Promise<void>
+  /** Iterates the keys that start with `prefix`, as the stack wrote them. */
+  keys(prefix?: string): AsyncIterable<string>
+  has(key: string): Promise<boolean>
+  /** Remaining physical lifetime in ms, `Infinity` when the key never expires, `undefined` when absent. */
+  ttl(key: string): Promise<number | undefined>
+  /** Resolves when the layer answers; rejects otherwise. */
+  ping(): Promise<void>
+  /** Releases connections and timers. */
+  dispose(): Promise<void>
+}
