@@ -1,0 +1,188 @@
+// How a CacheEntry becomes the bytes a shared store (Redis) holds, and back.
+//
+// Payload layout:
+// - starts with `{` (0x7B): the entry as plain JSON text. The entry's own opening brace is the marker,
+//   so the common case (JSON, no compression) needs no header and a read parses the string GET returned.
+// - starts with 0xF0..0xFA: a one-byte header `0xF0 | compression << 2 | format`, then the body.
+//   format: 0 json, 1 msgpack, 2 custom; compression: 0 none, 1 gzip, 2 brotli.
+// Any reader decodes any header it knows, so instances with different settings can share keys (except
+// a custom serializer, which only its owner understands).
+import { Decoder, Encoder } from '@msgpack/msgpack'
+import type { CacheEntry } from '../layer.ts'
+import { type CompressionName, compress, decompress } from './compression.ts'
+
+/** A custom serializer: turns a whole entry (value and freshness metadata) into bytes and back. */
+export interface EntrySerializer {
+  serialize(entry: CacheEntry): Buffer | Uint8Array | string
+  deserialize(data: Buffer): CacheEntry
+}
+
+/** The serializers a Redis-like layer understands. */
+export type SerializerOption = 'json' | 'msgpack' | EntrySerializer
+
+/** Stored bytes that cannot be turned back into an entry: garbage, truncated, a bomb, a wrong shape. */
+export class CorruptedEntryError extends Error {
+  readonly code = 'E_CORRUPTED_ENTRY'
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = 'CorruptedEntryError'
+  }
+}
+
+const BRACE = 0x7b
+const HEADER_BASE = 0xf0
+const FORMATS = ['json', 'msgpack', 'custom'] as const
+const COMPRESSIONS = [undefined, 'gzip', 'brotli'] as const
+type FormatName = (typeof FORMATS)[number]
+
+/** Settings of an `EntryCodec`, already validated. */
+export interface EntryCodecOptions {
+  serializer: SerializerOption
+  compression: CompressionName | undefined
+  /** Bytes above which the serialized entry is compressed. */
+  compressionThreshold: number
+  /** Decompressed bytes beyond which a payload is refused. */
+  maxDecompressedSize: number
+}
+
+/** Encodes entries into payloads and decodes payloads of any known format. */
+export class EntryCodec {
+  /** True when reads should ask for bytes: the configured format is not plain JSON text. */
+  readonly needsBytes: boolean
+  readonly #format: FormatName
+  readonly #custom: EntrySerializer | undefined
+  readonly #compression: CompressionName | undefined
+  readonly #threshold: number
+  readonly #maxDecompressed: number
+  readonly #encoder = new Encoder({ ignoreUndefined: true })
+  readonly #decoder = new Decoder()
+
+  constructor(options: EntryCodecOptions) {
+    const { serializer } = options
+    this.#format = typeof serializer === 'object' ? 'custom' : serializer
+    this.#custom = typeof serializer === 'object' ? serializer : undefined
+    this.#compression = options.compression
+    this.#threshold = options.compressionThreshold
+    this.#maxDecompressed = options.maxDecompressedSize
+    this.needsBytes = this.#format !== 'json' || this.#compression !== undefined
+  }
+
+  /** The payload to store for `entry`; throws what the serializer throws (a cycle, a BigInt in JSON...). */
+  async encode(entry: CacheEntry): Promise<string | Buffer> {
+    let body: Uint8Array
+    if (this.#format === 'json') {
+      const text = JSON.stringify(entry)
+      if (!this.#compression || !this.#overThreshold(text)) return text
+      body = Buffer.from(text, 'utf8')
+    } else if (this.#format === 'msgpack') {
+      // A view of the encoder's reusable buffer: copied below before anything else can encode.
+      body = this.#encoder.encodeSharedRef(entry)
+    } else {
+      const out = this.#custom!.serialize(entry)
+      body = typeof out === 'string' ? Buffer.from(out, 'utf8') : out
+    }
+    let compression = 0
+    if (this.#compression && body.byteLength > this.#threshold) {
+      const packed = await compress(Buffer.from(body), this.#compression)
+      // Incompressible data (already compressed images, random tokens) is stored as it is.
+      if (packed.length < body.byteLength) {
+        body = packed
+        compression = COMPRESSIONS.indexOf(this.#compression)
+      }
+    }
+    const payload = Buffer.allocUnsafe(body.byteLength + 1)
+    payload[0] = HEADER_BASE | (compression << 2) | FORMATS.indexOf(this.#format)
+    payload.set(body, 1)
+    return payload
+  }
+
+  /**
+   * Decodes a payload read as a string. Answers `undefined` when the payload is binary and must be
+   * read again as bytes; throws `CorruptedEntryError` when it is plain JSON that is not a valid entry.
+   */
+  decodeText(text: string): CacheEntry | undefined {
+    if (text.charCodeAt(0) !== BRACE) return undefined
+    return parseJson(text)
+  }
+
+  /** Decodes a payload read as bytes; throws `CorruptedEntryError` when it cannot. */
+  async decodeBytes(data: Buffer): Promise<CacheEntry> {
+    const first = data[0]
+    if (first === BRACE) return parseJson(data.toString('utf8'))
+    if (first === undefined || first < HEADER_BASE) throw new CorruptedEntryError('unknown payload header')
+    const format = FORMATS[first & 0x03]
+    const compression = COMPRESSIONS[(first >> 2) & 0x03]
+    if (format === undefined || (first & 0x0c) === 0x0c) {
+      throw new CorruptedEntryError(`unknown payload header 0x${first.toString(16)}`)
+    }
+    let body = data.subarray(1)
+    if (compression) {
+      try {
+        body = await decompress(body, compression, this.#maxDecompressed)
+      } catch (error) {
+        throw new CorruptedEntryError(`cannot ${compression}-decompress the payload`, { cause: error })
+      }
+    }
+    if (format === 'json') return parseJson(body.toString('utf8'))
+    if (format === 'msgpack') {
+      let decoded: unknown
+      try {
+        decoded = this.#decoder.decode(body)
+      } catch (error) {
+        throw new CorruptedEntryError('invalid msgpack payload', { cause: error })
+      }
+      return checkEntry(decoded)
+    }
+    if (!this.#custom)
+      throw new CorruptedEntryError('payload written by a custom serializer this layer lacks')
+    let decoded: unknown
+    try {
+      decoded = this.#custom.deserialize(body)
+    } catch (error) {
+      throw new CorruptedEntryError('the custom serializer could not read the payload', { cause: error })
+    }
+    return checkEntry(decoded)
+  }
+
+  #overThreshold(text: string): boolean {
+    // UTF-8 needs at least one byte and at most three per UTF-16 unit; measure only when in doubt.
+    if (text.length > this.#threshold) return true
+    if (text.length * 3 <= this.#threshold) return false
+    return Buffer.byteLength(text, 'utf8') > this.#threshold
+  }
+}
+
+function parseJson(text: string): CacheEntry {
+  let decoded: unknown
+  try {
+    decoded = JSON.parse(text)
+  } catch (error) {
+    throw new CorruptedEntryError('invalid JSON payload', { cause: error })
+  }
+  return checkEntry(decoded)
+}
+
+/** Returns `value` when it has the shape of a `CacheEntry`; throws `CorruptedEntryError` otherwise. */
+export function checkEntry(value: unknown): CacheEntry {
+  if (isCacheEntry(value)) return value
+  throw new CorruptedEntryError('the payload is not a cache entry')
+}
+
+/** True when `value` has the shape of a `CacheEntry` (what a reader may rely on). */
+export function isCacheEntry(value: unknown): value is CacheEntry {
+  if (typeof value !== 'object' || value === null) return false
+  const entry = value as Record<string, unknown>
+  if (entry.value === undefined) return false
+  if (!isTime(entry.createdAt) || !isTime(entry.freshUntil)) return false
+  if (!isTime(entry.swrUntil) || !isTime(entry.graceUntil)) return false
+  const { tags, namespace, missing } = entry
+  if (missing !== undefined && missing !== true) return false
+  if (tags !== undefined && !(Array.isArray(tags) && tags.every((tag) => typeof tag === 'string'))) {
+    return false
+  }
+  return namespace === undefined || typeof namespace === 'string'
+}
+
+function isTime(value: unknown): boolean {
+  return typeof value === 'number' && Number.isFinite(value)
+}

@@ -1,0 +1,97 @@
+// Multi-key plumbing shared by RedisLayer: Redis Cluster refuses a multi-key command whose keys live in
+// different hash slots (CROSSSLOT), even when one node serves them all, so every multi-key command is
+// split per slot and the per-slot commands are pipelined per node.
+import type { ChainableCommander, Cluster, Redis } from 'ioredis'
+import { groupBySlot } from '../internal/key-slot.ts'
+
+/** Keys fetched per `SCAN` call. */
+export const SCAN_COUNT = 500
+
+/** True when `client` is an ioredis `Cluster`. */
+export function isCluster(client: Redis | Cluster): client is Cluster {
+  return (client as { isCluster?: boolean }).isCluster === true
+}
+
+/** One per-slot command's reply and the positions (in the caller's key list) it covered. */
+export interface SlotReply {
+  positions: number[]
+  reply: unknown
+}
+
+/**
+ * Calls `add(pipeline, positions)` once per hash slot of `keys`, with the pipeline of the node serving
+ * that slot, runs the pipelines in parallel and answers every reply; the first error rejects.
+ */
+export async function perSlot(
+  cluster: Cluster,
+  keys: readonly string[],
+  add: (pipeline: ChainableCommander, positions: number[]) => void,
+): Promise<SlotReply[]> {
+  const batches = new Map<string, { pipeline: ChainableCommander; groups: number[][] }>()
+  for (const [slot, positions] of groupBySlot(keys)) {
+    // ioredis accepts a cluster pipeline when all its slots share one set of nodes (master + replicas).
+    const node = cluster.slots[slot]?.join(';') ?? `slot:${slot}`
+    let batch = batches.get(node)
+    if (!batch) batches.set(node, (batch = { pipeline: cluster.pipeline(), groups: [] }))
+    add(batch.pipeline, positions)
+    batch.groups.push(positions)
+  }
+  const replies = await Promise.all(
+    [...batches.values()].map(async ({ pipeline, groups }) => {
+      const results = await execPipeline(pipeline)
+      return groups.map((positions, i) => ({ positions, reply: results[i] }))
+    }),
+  )
+  return replies.flat()
+}
+
+/** Runs a pipeline and answers its replies; the first failed command rejects. */
+export async function execPipeline(pipeline: ChainableCommander): Promise<unknown[]> {
+  const results = (await pipeline.exec()) ?? []
+  return results.map(([error, reply]) => {
+    if (error) throw error
+    return reply
+  })
+}
+
+/** Unlinks keys that one node's `SCAN` returned; on a cluster node, one `UNLINK` per slot. */
+export async function unlinkOnNode(node: Redis, keys: string[], cluster: boolean): Promise<void> {
+  if (!cluster) {
+    await node.unlink(...keys)
+    return
+  }
+  const pipeline = node.pipeline()
+  for (const positions of groupBySlot(keys).values()) pipeline.unlink(...positions.map((i) => keys[i]!))
+  await execPipeline(pipeline)
+}
+
+/** Escapes `*`, `?`, `[`, `]` and `\` so that a literal prefix can sit in a `SCAN MATCH` pattern. */
+export function escapeGlob(literal: string): string {
+  return literal.replace(/[*?[\]\\]/g, '\\$&')
+}
+
+/** A command that did not answer within the layer's `commandTimeout`. */
+export class CommandTimeoutError extends Error {
+  readonly code = 'E_COMMAND_TIMEOUT'
+  constructor(timeout: number) {
+    super(`Redis did not answer within ${timeout} ms`)
+    this.name = 'CommandTimeoutError'
+  }
+}
+
+/** `promise`, or a rejection with `CommandTimeoutError` after `timeout` ms, whichever comes first. */
+export function withTimeout<T>(promise: Promise<T>, timeout: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new CommandTimeoutError(timeout)), timeout)
+    promise.then(
+      (value) => {
+        clearTimeout(timer)
+        resolve(value)
+      },
+      (error: unknown) => {
+        clearTimeout(timer)
+        reject(error)
+      },
+    )
+  })
+}

@@ -1,0 +1,329 @@
+import type { Cluster, Redis } from 'ioredis'
+import { LayerError, ValidationError } from '../errors.ts'
+import { CorruptedEntryError, EntryCodec } from '../internal/serialization.ts'
+import type { CacheEntry, CacheLayer, LayerContext, LayerWrite } from '../layer.ts'
+import {
+  escapeGlob,
+  execPipeline,
+  isCluster,
+  perSlot,
+  SCAN_COUNT,
+  unlinkOnNode,
+  withTimeout,
+} from './redis-commands.ts'
+import { normalizeRedisLayerOptions, type RedisLayerOptions } from './redis-options.ts'
+
+export type { RedisLayerOptions } from './redis-options.ts'
+
+/**
+ * The shared layer, on ioredis (a single server or a Redis Cluster). Each key holds the whole entry
+ * (value and freshness metadata), serialized, under `prefix + key`, with the physical TTL as `PX`.
+ * Bytes that cannot be decoded are a miss: the key is deleted and the error reported to the stack.
+ */
+export class RedisLayer implements CacheLayer {
+  readonly name: string
+  readonly isLocal = false
+  /** The ioredis client in use (given or created). */
+  readonly client: Redis | Cluster
+  readonly #cluster: Cluster | undefined
+  readonly #ownsClient: boolean
+  readonly #prefix: string
+  readonly #codec: EntryCodec
+  readonly #bytes: boolean
+  readonly #timeout: number | undefined
+  readonly #allowUnprefixedClear: boolean
+  #context: LayerContext | undefined
+
+  constructor(options: RedisLayerOptions) {
+    const normalized = normalizeRedisLayerOptions(options)
+    this.name = normalized.name
+    this.client = normalized.client
+    this.#cluster = isCluster(normalized.client) ? normalized.client : undefined
+    this.#ownsClient = normalized.ownsClient
+    this.#prefix = normalized.prefix
+    this.#codec = new EntryCodec(normalized.codec)
+    this.#bytes = this.#codec.needsBytes
+    this.#timeout = normalized.commandTimeout
+    this.#allowUnprefixedClear = normalized.allowUnprefixedClear
+  }
+
+  attach(context: LayerContext): void {
+    this.#context = context
+  }
+
+  async get(key: string): Promise<CacheEntry | undefined> {
+    try {
+      if (!this.#bytes) {
+        // Plain JSON: one GET as a string and one JSON.parse, nothing else on the way.
+        const text = await this.#run(this.client.get(this.#prefix + key))
+        if (text === null) return undefined
+        const entry = this.#codec.decodeText(text)
+        if (entry !== undefined) return entry
+      }
+      const data = await this.#run(this.client.getBuffer(this.#prefix + key))
+      if (data === null) return undefined
+      return await this.#codec.decodeBytes(data)
+    } catch (error) {
+      if (error instanceof CorruptedEntryError) return this.#discard(key, error)
+      throw this.#fail('get', error)
+    }
+  }
+
+  async getMany(keys: readonly string[]): Promise<(CacheEntry | undefined)[]> {
+    if (keys.length === 0) return []
+    const fullKeys = keys.map((key) => this.#prefix + key)
+    let payloads: (string | Buffer | null)[]
+    try {
+      payloads = await this.#run(this.#mget(fullKeys))
+    } catch (error) {
+      throw this.#fail('getMany', error)
+    }
+    return Promise.all(payloads.map((payload, i) => this.#decodeOne(keys[i]!, payload)))
+  }
+
+  async set(key: string, entry: CacheEntry, ttl: number | undefined): Promise<void> {
+    const px = toPx(ttl)
+    const payload = await this.#encode('set', entry)
+    try {
+      const fullKey = this.#prefix + key
+      await this.#run(
+        px === undefined ? this.client.set(fullKey, payload) : this.client.set(fullKey, payload, 'PX', px),
+      )
+    } catch (error) {
+      throw this.#fail('set', error)
+    }
+  }
+
+  async setMany(writes: readonly LayerWrite[]): Promise<void> {
+    if (writes.length === 0) return
+    const pxs = writes.map(({ ttl }) => toPx(ttl))
+    const payloads = await Promise.all(writes.map(({ entry }) => this.#encode('setMany', entry)))
+    const fullKeys = writes.map(({ key }) => this.#prefix + key)
+    try {
+      if (this.#cluster) {
+        await this.#run(
+          perSlot(this.#cluster, fullKeys, (pipeline, positions) => {
+            for (const i of positions) {
+              const px = pxs[i]
+              if (px === undefined) pipeline.set(fullKeys[i]!, payloads[i]!)
+              else pipeline.set(fullKeys[i]!, payloads[i]!, 'PX', px)
+            }
+          }),
+        )
+        return
+      }
+      const pipeline = this.client.pipeline()
+      for (let i = 0; i < fullKeys.length; i++) {
+        const px = pxs[i]
+        if (px === undefined) pipeline.set(fullKeys[i]!, payloads[i]!)
+        else pipeline.set(fullKeys[i]!, payloads[i]!, 'PX', px)
+      }
+      await this.#run(execPipeline(pipeline))
+    } catch (error) {
+      throw this.#fail('setMany', error)
+    }
+  }
+
+  async delete(key: string): Promise<boolean> {
+    try {
+      return (await this.#run(this.client.unlink(this.#prefix + key))) > 0
+    } catch (error) {
+      throw this.#fail('delete', error)
+    }
+  }
+
+  async deleteMany(keys: readonly string[]): Promise<number> {
+    if (keys.length === 0) return 0
+    const fullKeys = [...new Set(keys)].map((key) => this.#prefix + key)
+    try {
+      if (!this.#cluster) return await this.#run(this.client.unlink(...fullKeys))
+      const replies = await this.#run(
+        perSlot(this.#cluster, fullKeys, (pipeline, positions) => {
+          pipeline.unlink(...positions.map((i) => fullKeys[i]!))
+        }),
+      )
+      return replies.reduce((sum, { reply }) => sum + Number(reply), 0)
+    } catch (error) {
+      throw this.#fail('deleteMany', error)
+    }
+  }
+
+  async clear(prefix = ''): Promise<void> {
+    const fullPrefix = this.#prefix + prefix
+    if (fullPrefix === '' && !this.#allowUnprefixedClear) {
+      throw new ValidationError(
+        'clear() with no prefix on a layer with an empty "prefix" would empty the whole database; ' +
+          'set "allowUnprefixedClear: true" to allow it',
+        'allowUnprefixedClear',
+      )
+    }
+    const pattern = `${escapeGlob(fullPrefix)}*`
+    try {
+      const nodes = await this.#nodes()
+      await Promise.all(
+        nodes.map(async (node) => {
+          for await (const batch of this.#scan(node, pattern)) {
+            await this.#run(unlinkOnNode(node, batch, this.#cluster !== undefined))
+          }
+        }),
+      )
+    } catch (error) {
+      throw this.#fail('clear', error)
+    }
+  }
+
+  /**
+   * Iterates the keys under `prefix` with `SCAN` (never `KEYS`), node by node on a cluster. As `SCAN`
+   * promises, a key present throughout is yielded at least once, and may be yielded twice while Redis
+   * resizes its tables.
+   */
+  async *keys(prefix = ''): AsyncIterable<string> {
+    const pattern = `${escapeGlob(this.#prefix + prefix)}*`
+    const strip = this.#prefix.length
+    let nodes: Redis[]
+    try {
+      nodes = await this.#nodes()
+    } catch (error) {
+      throw this.#fail('keys', error)
+    }
+    for (const node of nodes) {
+      const batches = this.#scan(node, pattern)
+      while (true) {
+        let next: IteratorResult<string[]>
+        try {
+          next = await batches.next()
+        } catch (error) {
+          throw this.#fail('keys', error)
+        }
+        if (next.done) break
+        for (const key of next.value) yield key.slice(strip)
+      }
+    }
+  }
+
+  async has(key: string): Promise<boolean> {
+    try {
+      return (await this.#run(this.client.exists(this.#prefix + key))) === 1
+    } catch (error) {
+      throw this.#fail('has', error)
+    }
+  }
+
+  async ttl(key: string): Promise<number | undefined> {
+    let remaining: number
+    try {
+      remaining = await this.#run(this.client.pttl(this.#prefix + key))
+    } catch (error) {
+      throw this.#fail('ttl', error)
+    }
+    if (remaining === -2) return undefined
+    return remaining === -1 ? Number.POSITIVE_INFINITY : remaining
+  }
+
+  async ping(): Promise<void> {
+    try {
+      await this.#run(this.client.ping())
+    } catch (error) {
+      throw this.#fail('ping', error)
+    }
+  }
+
+  /** Quits the client when the layer created it; a client given in `options.client` stays open. */
+  async dispose(): Promise<void> {
+    if (!this.#ownsClient) return
+    try {
+      await this.client.quit()
+    } catch {
+      this.client.disconnect()
+    }
+  }
+
+  async #mget(fullKeys: string[]): Promise<(string | Buffer | null)[]> {
+    if (!this.#cluster) {
+      return this.#bytes ? this.client.mgetBuffer(...fullKeys) : this.client.mget(...fullKeys)
+    }
+    const payloads = new Array<string | Buffer | null>(fullKeys.length)
+    const replies = await perSlot(this.#cluster, fullKeys, (pipeline, positions) => {
+      const slotKeys = positions.map((i) => fullKeys[i]!)
+      if (this.#bytes) pipeline.mgetBuffer(...slotKeys)
+      else pipeline.mget(...slotKeys)
+    })
+    for (const { positions, reply } of replies) {
+      const values = reply as (string | Buffer | null)[]
+      for (let j = 0; j < positions.length; j++) payloads[positions[j]!] = values[j] ?? null
+    }
+    return payloads
+  }
+
+  async #decodeOne(key: string, payload: string | Buffer | null): Promise<CacheEntry | undefined> {
+    if (payload === null) return undefined
+    try {
+      if (typeof payload !== 'string') return await this.#codec.decodeBytes(payload)
+      const entry = this.#codec.decodeText(payload)
+      // A binary payload (another instance compressed it) read as text: read its bytes again.
+      return entry ?? (await this.get(key))
+    } catch (error) {
+      if (error instanceof CorruptedEntryError) return this.#discard(key, error)
+      throw this.#fail('getMany', error)
+    }
+  }
+
+  async #encode(operation: string, entry: CacheEntry): Promise<string | Buffer> {
+    try {
+      return await this.#codec.encode(entry)
+    } catch (error) {
+      throw new LayerError(this.name, operation, error)
+    }
+  }
+
+  /**
+   * Treats undecodable bytes as a miss: deletes them so that the next read does not pay again, and
+   * reports why. A concurrent writer's fresh value may be deleted too, which only costs a miss.
+   */
+  async #discard(key: string, error: CorruptedEntryError): Promise<undefined> {
+    this.#context?.reportError(error, 'get', key)
+    try {
+      await this.#run(this.client.unlink(this.#prefix + key))
+    } catch {
+      // The key expires or is overwritten eventually; the read itself already answered.
+    }
+    return undefined
+  }
+
+  async *#scan(node: Redis, pattern: string): AsyncGenerator<string[]> {
+    let cursor = '0'
+    do {
+      const [next, keys] = await this.#run(node.scan(cursor, 'MATCH', pattern, 'COUNT', SCAN_COUNT))
+      cursor = next
+      if (keys.length > 0) yield keys
+    } while (cursor !== '0')
+  }
+
+  async #nodes(): Promise<Redis[]> {
+    if (!this.#cluster) return [this.client as Redis]
+    let masters = this.#cluster.nodes('master')
+    if (masters.length === 0) {
+      // The node list fills in once the cluster has connected; a PING waits for that.
+      await this.#run(this.#cluster.ping())
+      masters = this.#cluster.nodes('master')
+    }
+    return masters
+  }
+
+  #run<T>(promise: Promise<T>): Promise<T> {
+    return this.#timeout === undefined ? promise : withTimeout(promise, this.#timeout)
+  }
+
+  #fail(operation: string, error: unknown): LayerError {
+    return error instanceof LayerError ? error : new LayerError(this.name, operation, error)
+  }
+}
+
+/** The `PX` argument for a physical TTL: none for "forever", else whole milliseconds, at least 1. */
+function toPx(ttl: number | undefined): number | undefined {
+  if (ttl === undefined || ttl === Number.POSITIVE_INFINITY) return undefined
+  if (typeof ttl !== 'number' || Number.isNaN(ttl)) {
+    throw new ValidationError(`"ttl" must be a number of milliseconds; got ${String(ttl)}`, 'ttl')
+  }
+  return Math.max(1, Math.ceil(ttl))
+}

@@ -1,0 +1,154 @@
+import { Cluster, type ClusterNode, type ClusterOptions, Redis, type RedisOptions } from 'ioredis'
+import { ValidationError } from '../errors.ts'
+import type { CompressionName } from '../internal/compression.ts'
+import type { EntryCodecOptions, SerializerOption } from '../internal/serialization.ts'
+import { type Duration, optionalDuration, parseSize, type Size } from '../internal/units.ts'
+
+/** Options of `RedisLayer`. Give exactly one of `client`, `url` / `redisOptions`, or `cluster`. */
+export interface RedisLayerOptions {
+  /** A connected ioredis `Redis` or `Cluster`; the layer never quits a client it was given. */
+  client?: Redis | Cluster
+  /** A Redis URL (`redis://user:pass@host:6379/0`); the layer creates the client and quits it on `dispose`. */
+  url?: string
+  /** ioredis options for a client the layer creates (merged with `url` when both are given). */
+  redisOptions?: RedisOptions
+  /** Startup nodes (and ioredis options) of a Redis Cluster the layer creates and quits on `dispose`. */
+  cluster?: { nodes: ClusterNode[]; options?: ClusterOptions }
+  /** Layer name used in stats, events and per-layer TTL maps. @default 'redis' */
+  name?: string
+  /** Prepended to every key stored; `clear()` only touches keys under it. @default 'cachestack:' */
+  prefix?: string
+  /**
+   * How an entry becomes bytes: `'json'` (text, the fastest read), `'msgpack'` (binary, keeps
+   * `Uint8Array` and `Date`), or `{ serialize(entry), deserialize(buffer) }`. @default 'json'
+   */
+  serializer?: SerializerOption
+  /** Compress serialized entries larger than `compressionThreshold`. @default undefined (no compression) */
+  compression?: CompressionName
+  /** Serialized size above which an entry is compressed. @default '1kb' */
+  compressionThreshold?: Size
+  /** A compressed entry that would inflate past this is treated as corrupted (a miss). @default '64mb' */
+  maxDecompressedSize?: Size
+  /** A command that does not answer within this rejects with a `LayerError`. @default undefined (no limit) */
+  commandTimeout?: Duration
+  /** Let `clear()` run when both the layer prefix and the clear prefix are empty (wipes the database). @default false */
+  allowUnprefixedClear?: boolean
+}
+
+/** `RedisLayerOptions` after validation. */
+export interface NormalizedRedisLayerOptions {
+  readonly client: Redis | Cluster
+  /** True when the layer created the client and must quit it. */
+  readonly ownsClient: boolean
+  readonly name: string
+  readonly prefix: string
+  readonly codec: EntryCodecOptions
+  readonly commandTimeout: number | undefined
+  readonly allowUnprefixedClear: boolean
+}
+
+const DEFAULT_PREFIX = 'cachestack:'
+const DEFAULT_COMPRESSION_THRESHOLD = '1kb'
+const DEFAULT_MAX_DECOMPRESSED_SIZE = '64mb'
+
+/** Validates `options` once; every problem throws a `ValidationError` naming the option. */
+export function normalizeRedisLayerOptions(options: RedisLayerOptions): NormalizedRedisLayerOptions {
+  if (typeof options !== 'object' || options === null) {
+    throw new ValidationError('RedisLayer options must be an object', 'options')
+  }
+  const name = options.name ?? 'redis'
+  if (typeof name !== 'string' || name === '') {
+    throw new ValidationError(`"name" must be a non-empty string; got ${String(name)}`, 'name')
+  }
+  const prefix = options.prefix ?? DEFAULT_PREFIX
+  if (typeof prefix !== 'string') {
+    throw new ValidationError(`"prefix" must be a string; got ${typeof prefix}`, 'prefix')
+  }
+  const serializer = options.serializer ?? 'json'
+  if (
+    serializer !== 'json' &&
+    serializer !== 'msgpack' &&
+    !(
+      typeof serializer === 'object' &&
+      serializer !== null &&
+      typeof serializer.serialize === 'function' &&
+      typeof serializer.deserialize === 'function'
+    )
+  ) {
+    throw new ValidationError(
+      `"serializer" must be 'json', 'msgpack' or { serialize, deserialize }; got ${String(serializer)}`,
+      'serializer',
+    )
+  }
+  const compression = options.compression
+  if (compression !== undefined && compression !== 'gzip' && compression !== 'brotli') {
+    throw new ValidationError(
+      `"compression" must be 'gzip' or 'brotli'; got ${String(compression)}`,
+      'compression',
+    )
+  }
+  const compressionThreshold = parseSize(
+    options.compressionThreshold ?? DEFAULT_COMPRESSION_THRESHOLD,
+    'compressionThreshold',
+  )
+  const maxDecompressedSize = parseSize(
+    options.maxDecompressedSize ?? DEFAULT_MAX_DECOMPRESSED_SIZE,
+    'maxDecompressedSize',
+  )
+  if (maxDecompressedSize < 1) {
+    throw new ValidationError('"maxDecompressedSize" must be at least 1 byte', 'maxDecompressedSize')
+  }
+  const commandTimeout = optionalDuration(options.commandTimeout, 'commandTimeout')
+  if (commandTimeout !== undefined && commandTimeout < 1) {
+    throw new ValidationError(
+      `"commandTimeout" must be at least 1 ms; got ${commandTimeout}`,
+      'commandTimeout',
+    )
+  }
+  const allowUnprefixedClear = options.allowUnprefixedClear ?? false
+  if (typeof allowUnprefixedClear !== 'boolean') {
+    throw new ValidationError('"allowUnprefixedClear" must be a boolean', 'allowUnprefixedClear')
+  }
+  const { client, ownsClient } = resolveClient(options)
+  return {
+    client,
+    ownsClient,
+    name,
+    prefix,
+    codec: { serializer, compression, compressionThreshold, maxDecompressedSize },
+    commandTimeout,
+    allowUnprefixedClear,
+  }
+}
+
+function resolveClient(options: RedisLayerOptions): { client: Redis | Cluster; ownsClient: boolean } {
+  const { client, url, redisOptions, cluster } = options
+  const sources = [client, url ?? redisOptions, cluster].filter((source) => source !== undefined).length
+  if (sources !== 1) {
+    throw new ValidationError('give exactly one of "client", "url" / "redisOptions", or "cluster"', 'client')
+  }
+  if (client !== undefined) {
+    // Duck-typed: a second copy of ioredis in node_modules defeats `instanceof`.
+    const candidate = client as unknown as Record<string, unknown>
+    if (
+      typeof candidate !== 'object' ||
+      candidate === null ||
+      typeof candidate.mget !== 'function' ||
+      typeof candidate.pipeline !== 'function'
+    ) {
+      throw new ValidationError('"client" must be an ioredis Redis or Cluster', 'client')
+    }
+    return { client, ownsClient: false }
+  }
+  if (cluster !== undefined) {
+    if (!Array.isArray(cluster.nodes) || cluster.nodes.length === 0) {
+      throw new ValidationError('"cluster.nodes" must list at least one node', 'cluster.nodes')
+    }
+    return { client: new Cluster(cluster.nodes, cluster.options), ownsClient: true }
+  }
+  if (url !== undefined && (typeof url !== 'string' || url === '')) {
+    throw new ValidationError('"url" must be a non-empty string', 'url')
+  }
+  const created = url === undefined ? new Redis(redisOptions ?? {}) : new Redis(url, redisOptions ?? {})
+  return { client: created, ownsClient: true }
+}
