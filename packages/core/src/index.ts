@@ -1,13 +1,29 @@
+export type {
+  CacheMetrics,
+  CacheStackOptions,
+  EntryInspection,
+  LayerHealth,
+  MgetEntry,
+  MsetEntry,
+  OperationContext,
+} from './cache-stack.ts'
+export { CacheStack, OPERATION_CHANNEL } from './cache-stack.ts'
 export * from './errors.ts'
-export type { CompressionName } from './internal/compression.ts'
-export type { EntrySerializer, SerializerOption } from './internal/serialization.ts'
-export { CorruptedEntryError } from './internal/serialization.ts'
 export type { Duration, Size } from './internal/units.ts'
 export { parseDuration, parseSize } from './internal/units.ts'
 export type { CacheEntry, CacheLayer, Clock, LayerContext, LayerWrite } from './layer.ts'
 export { FOREVER, systemClock } from './layer.ts'
 export type { MemoryLayerOptions, MemoryValueMode } from './layers/memory-layer.ts'
 export { MemoryLayer } from './layers/memory-layer.ts'
-export { CommandTimeoutError } from './layers/redis-commands.ts'
-export type { RedisLayerOptions } from './layers/redis-layer.ts'
-export { RedisLayer } from './layers/redis-layer.ts'
+export type { BusMessage, CacheBus } from './stack/bus-message.ts'
+export { BUS_VERSION } from './stack/bus-message.ts'
+export type { CacheEventListener, CacheEventName, CacheEvents } from './stack/events.ts'
+export type { Factory, FactoryContext, GracedEntry } from './stack/factory.ts'
+export type { GetOrSetObject, KeyArg, SetObject } from './stack/forms.ts'
+export type { CacheStats, LayerStats } from './stack/metrics.ts'
+export type {
+  CacheStackOptions as StackOptions,
+  EntryOptions,
+  ReadOptions,
+  TtlOption,
+} from './stack/options.ts'

@@ -28,6 +28,8 @@ export interface CacheEntry<T = unknown> {
   tags?: string[] | undefined
   /** The namespace path the entry was written through (`'a:b:'`), so namespaced tags can be scoped. */
   namespace?: string | undefined
+  /** Set on a cached "not found" (negative caching): the value is a placeholder and reads answer `undefined`. */
+  missing?: true | undefined
 }
 
 /** What a stack hands each layer when the layer joins it. */

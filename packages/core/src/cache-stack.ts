@@ -1,0 +1,594 @@
+import { tracingChannel } from 'node:diagnostics_channel'
+import { CacheMissError, ValidationError } from './errors.ts'
+import { type CacheEntry, type CacheLayer, FOREVER } from './layer.ts'
+import { type EngineOptions, remainingLifetime, StackEngine } from './stack/engine.ts'
+import type { CacheEventListener, CacheEventName } from './stack/events.ts'
+import type { Factory } from './stack/factory.ts'
+import {
+  type GetOrSetObject,
+  type KeyArg,
+  keysArg,
+  objectKey,
+  type SetObject,
+  tagsArg,
+} from './stack/forms.ts'
+import { assertKey, assertValue, globToRegExp, wrapKey } from './stack/keys.ts'
+import { type CacheStats, SAMPLE_EVERY } from './stack/metrics.ts'
+import { type EntryOptions, type ReadOptions, resolveEntryOptions } from './stack/options.ts'
+import { type ReadTrace, readThrough, valueOf } from './stack/reader.ts'
+import { scopedTag } from './stack/tags.ts'
+
+/** The tracing channel every operation is published on (see `@cachestack/otel`). */
+export const OPERATION_CHANNEL = 'cachestack:operation'
+const channel = tracingChannel<unknown, OperationContext>(OPERATION_CHANNEL)
+
+/** What subscribers of the tracing channel receive for each operation. */
+export interface OperationContext extends ReadTrace {
+  operation: string
+  key?: string | undefined
+  namespace: string
+  tags?: readonly string[] | undefined
+}
+
+/** `inspect()`'s answer. */
+export interface EntryInspection {
+  key: string
+  foundInLayers: string[]
+  freshTtl: number
+  staleTtl: number
+  isStale: boolean
+  tags: string[]
+  createdAt: number
+}
+
+/** One `mget` item. */
+export interface MgetEntry<T = unknown> extends ReadOptions {
+  key: string
+  fetch?: Factory<T>
+}
+
+/** One `mset` item. */
+export interface MsetEntry<T = unknown> extends EntryOptions {
+  key: string
+  value: T
+}
+
+/** Per-layer health from `healthCheck()`. */
+export interface LayerHealth {
+  layer: string
+  healthy: boolean
+  latency: number
+  error?: string
+}
+
+/** Counters and figures from `getMetrics()`. */
+export type CacheMetrics = CacheStats
+
+/** Options of `new CacheStack(layers, options)`. */
+export type CacheStackOptions = EngineOptions
+
+/** A duration that means "never expires". */
+const FOREVER_TTL = FOREVER
+
+function fastPathAllowed(options: ReadOptions): boolean {
+  return options.forceFresh !== true && options.refreshAhead === undefined
+}
+
+/**
+ * A cache made of layers, fastest first (default: one `MemoryLayer`). Reads walk the layers and
+ * back-fill; writes go to every layer; tags, namespaces, stampede protection and freshness windows
+ * work the same on every layer and every instance.
+ */
+export class CacheStack {
+  static #pendingView: { engine: StackEngine; namespace: string } | undefined
+  readonly #engine: StackEngine
+  readonly #namespace: string
+  readonly #ready: Promise<void>
+  #l1Reads = 0
+
+  constructor(layers?: readonly CacheLayer[], options: CacheStackOptions = {}) {
+    const view = CacheStack.#pendingView
+    if (view) {
+      CacheStack.#pendingView = undefined
+      this.#engine = view.engine
+      this.#namespace = view.namespace
+      this.#ready = Promise.resolve()
+      return
+    }
+    const engine = new StackEngine(layers, options)
+    this.#engine = engine
+    this.#namespace = ''
+    const subscribed = options.bus?.subscribe(
+      (message) => {
+        engine
+          .applyRemote(message)
+          .catch((error) => engine.emitter.emit('error', { error, operation: 'bus' }))
+      },
+      () => {
+        engine.distrustLocal().catch((error) => engine.emitter.emit('error', { error, operation: 'bus' }))
+      },
+    )
+    this.#ready = Promise.all([subscribed, engine.loadGeneration()]).then(() => undefined)
+    this.#ready.catch((error) => engine.emitter.emit('error', { error, operation: 'ready' }))
+  }
+
+  /** The namespace path of this view: `''` for the root, `'users:'`, `'users:admins:'`... */
+  get prefix(): string {
+    return this.#namespace
+  }
+
+  #full(key: string): string {
+    const generation = this.#engine.generationPrefix
+    return generation === '' && this.#namespace === '' ? key : generation + this.#namespace + key
+  }
+
+  #trace<R>(
+    operation: string,
+    key: string | undefined,
+    run: () => Promise<R>,
+    tags?: readonly string[],
+  ): Promise<R> {
+    if (!channel.hasSubscribers) return run()
+    const context: OperationContext = { operation, key, namespace: this.#namespace, tags }
+    return channel.tracePromise(run, context)
+  }
+
+  /**
+   * Reads `key` through every layer. With a `fetcher`, a full miss runs it once (concurrent callers share
+   * that one run) and stores its result. Also takes `{ key, defaultValue, factory, ...options }`.
+   */
+  get<T = unknown>(
+    key: string | KeyArg<T>,
+    fetcher?: Factory<T>,
+    options?: ReadOptions,
+  ): Promise<T | undefined> {
+    const engine = this.#engine
+    const l1 = engine.l1
+    if (
+      l1 !== undefined &&
+      typeof key === 'string' &&
+      key.length > 0 &&
+      engine.fastPath &&
+      !engine.disconnected &&
+      (options === undefined || fastPathAllowed(options)) &&
+      !channel.hasSubscribers
+    ) {
+      const full = engine.generationPrefix === '' && this.#namespace === '' ? key : this.#full(key)
+      const sampled = (++this.#l1Reads & (SAMPLE_EVERY - 1)) === 0
+      const started = sampled ? performance.now() : 0
+      const entry = l1.get(full) as CacheEntry | undefined
+      if (entry !== undefined && entry.missing === undefined && !(entry instanceof Promise)) {
+        const now = engine.clock.now()
+        if (now < entry.freshUntil && (entry.tags === undefined || engine.tags.check(entry) > now)) {
+          const metrics = engine.metrics
+          metrics.hits++
+          const counters = metrics.layers[0]!
+          counters.hits++
+          if (sampled) counters.latencies.add(performance.now() - started)
+          if (engine.emitter.has('hit'))
+            engine.emitter.emit('hit', { key: full, layer: l1.name, stale: false })
+          return Promise.resolve(entry.value as T)
+        }
+      }
+    }
+    return this.#read(key, fetcher as Factory<unknown> | undefined, options) as Promise<T | undefined>
+  }
+
+  async #read(
+    key: unknown,
+    fetcher: Factory<unknown> | undefined,
+    options: ReadOptions | undefined,
+  ): Promise<unknown> {
+    if (typeof key === 'object' && key !== null && !Array.isArray(key)) {
+      const { key: inner, factory, defaultValue, ...rest } = key as KeyArg<unknown>
+      const value = await this.#read(inner, factory ?? fetcher, { ...options, ...rest })
+      return value === undefined ? defaultValue : value
+    }
+    assertKey(key)
+    if (fetcher !== undefined && typeof fetcher !== 'function') {
+      throw new ValidationError('"fetcher" must be a function', 'fetcher')
+    }
+    const full = this.#full(key)
+    const request = { key: full, userKey: key, namespace: this.#namespace, factory: fetcher, options }
+    if (!channel.hasSubscribers) return readThrough(this.#engine, request)
+    const context: OperationContext = {
+      operation: 'get',
+      key: full,
+      namespace: this.#namespace,
+      tags: options?.tags,
+    }
+    return channel.tracePromise(() => readThrough(this.#engine, { ...request, trace: context }), context)
+  }
+
+  /** `get` with a factory; also takes `{ key, factory, ...options }`. */
+  getOrSet<T>(key: string | GetOrSetObject<T>, factory?: Factory<T>, options?: ReadOptions): Promise<T> {
+    const fn = typeof key === 'object' && key !== null ? key.factory : factory
+    if (typeof fn !== 'function')
+      return Promise.reject(new ValidationError('"factory" must be a function', 'factory'))
+    return this.get(key, factory, options) as Promise<T>
+  }
+
+  /** `getOrSet` whose result never expires (only eviction or invalidation removes it). */
+  getOrSetForever<T>(
+    key: string | GetOrSetObject<T>,
+    factory?: Factory<T>,
+    options?: ReadOptions,
+  ): Promise<T> {
+    if (typeof key === 'object' && key !== null) return this.getOrSet({ ...key, ttl: FOREVER_TTL })
+    return this.getOrSet(key, factory, { ...options, ttl: FOREVER_TTL })
+  }
+
+  /** Like `get` but throws `CacheMissError` instead of answering `undefined`. */
+  async getOrThrow<T = unknown>(
+    key: string | KeyArg<T>,
+    fetcher?: Factory<T>,
+    options?: ReadOptions,
+  ): Promise<T> {
+    const value = await this.get(key, fetcher, options)
+    if (value === undefined)
+      throw new CacheMissError(this.#namespace + objectKey(key as string | { key: string }))
+    return value
+  }
+
+  /** Reads many keys, each with an optional fetcher and options; results in order, duplicates allowed. */
+  async mget<T = unknown>(entries: readonly (MgetEntry<T> | string)[]): Promise<(T | undefined)[]> {
+    if (!Array.isArray(entries)) throw new ValidationError('"entries" must be an array', 'entries')
+    const items = entries.map((item) => (typeof item === 'string' ? { key: item } : item))
+    for (const item of items) assertKey(item?.key)
+    const values = await this.#engine.lookupMany(items.map((item) => this.#full(item.key)))
+    return Promise.all(
+      items.map((item, i) => {
+        const found = values[i]
+        const { key, fetch, ...options } = item
+        if (found && found.freshUntil > this.#engine.clock.now()) {
+          this.#engine.metrics.hits++
+          return valueOf(found.entry) as T | undefined
+        }
+        return this.get<T>(key, fetch, options)
+      }),
+    )
+  }
+
+  /** Reads many keys at once (one round trip per layer); results in order. */
+  getMany<T = unknown>(keys: readonly string[] | { keys: readonly string[] }): Promise<(T | undefined)[]> {
+    return this.mget<T>(keysArg(keys).map((key) => ({ key })))
+  }
+
+  /** True when a fresh entry exists (stale and invalidated entries do not count). */
+  async has(key: string | { key: string }): Promise<boolean> {
+    const k = objectKey(key)
+    assertKey(k)
+    const found = await this.#engine.lookup(this.#full(k))
+    return found !== undefined && found.freshUntil > this.#engine.clock.now() && !found.entry.missing
+  }
+
+  /** The opposite of `has`. */
+  async missing(key: string | { key: string }): Promise<boolean> {
+    return !(await this.has(key))
+  }
+
+  /** Remaining fresh time in ms (`Infinity` for forever), or `undefined` when there is no fresh entry. */
+  async ttl(key: string | { key: string }): Promise<number | undefined> {
+    const k = objectKey(key)
+    assertKey(k)
+    const found = await this.#engine.lookup(this.#full(k))
+    if (!found) return undefined
+    if (found.freshUntil >= FOREVER) return Number.POSITIVE_INFINITY
+    const remaining = found.freshUntil - this.#engine.clock.now()
+    return remaining > 0 ? Math.ceil(remaining) : undefined
+  }
+
+  /** Everything known about one entry, or `undefined`. */
+  async inspect(key: string | { key: string }): Promise<EntryInspection | undefined> {
+    const k = objectKey(key)
+    assertKey(k)
+    const full = this.#full(k)
+    const engine = this.#engine
+    const now = engine.clock.now()
+    const foundInLayers: string[] = []
+    let best: { entry: CacheEntry; freshUntil: number } | undefined
+    for (let i = 0; i < engine.layers.length; i++) {
+      const found = await engine.peek(i, full)
+      if (!found) continue
+      foundInLayers.push(engine.layers[i]!.name)
+      best ??= found
+    }
+    if (!best) return undefined
+    const { entry, freshUntil } = best
+    const end = remainingLifetime(entry, now)
+    return {
+      key: this.#namespace + k,
+      foundInLayers,
+      freshTtl: freshUntil >= FOREVER ? Number.POSITIVE_INFINITY : Math.max(0, Math.ceil(freshUntil - now)),
+      staleTtl: end === undefined ? Number.POSITIVE_INFINITY : Math.max(0, end),
+      isStale: now >= freshUntil,
+      tags: [...(entry.tags ?? [])],
+      createdAt: Math.floor(entry.createdAt),
+    }
+  }
+
+  /** Writes a value to every layer. Also takes `{ key, value, ttl, tags }`. */
+  set<T>(key: string | SetObject<T>, value?: T, options?: EntryOptions): Promise<void> {
+    return this.#trace('set', typeof key === 'string' ? key : key?.key, async () => {
+      if (typeof key === 'object' && key !== null) {
+        const { key: k, value: v, ...rest } = key
+        return this.#set(k, v, { ...options, ...rest })
+      }
+      return this.#set(key, value, options)
+    })
+  }
+
+  async #set(key: unknown, value: unknown, options: EntryOptions | undefined): Promise<void> {
+    const engine = this.#engine
+    engine.assertOpen()
+    assertKey(key)
+    assertValue(value, key)
+    const resolved = options === undefined ? engine.defaults : resolveEntryOptions(options, engine.defaults)
+    await engine.write(this.#full(key), this.#namespace, value, resolved)
+  }
+
+  /** Writes a value that never expires (only eviction or invalidation removes it). */
+  setForever<T>(key: string | SetObject<T>, value?: T, options?: EntryOptions): Promise<void> {
+    if (typeof key === 'object' && key !== null) return this.set({ ...key, ttl: FOREVER_TTL })
+    return this.set(key, value, { ...options, ttl: FOREVER_TTL })
+  }
+
+  /** Writes many values. */
+  async mset<T>(entries: readonly MsetEntry<T>[]): Promise<void> {
+    if (!Array.isArray(entries)) throw new ValidationError('"entries" must be an array', 'entries')
+    for (const item of entries) {
+      assertKey(item?.key)
+      assertValue(item.value, item.key)
+    }
+    await Promise.all(entries.map(({ key, value, ...options }) => this.#set(key, value, options)))
+  }
+
+  /** Reads and deletes in one call. */
+  async pull<T = unknown>(key: string | { key: string }): Promise<T | undefined> {
+    const value = await this.get<T>(objectKey(key))
+    await this.delete(key)
+    return value
+  }
+
+  /** Removes a key from every layer and every instance's L1. Resolves true when something was removed. */
+  delete(key: string | { key: string }): Promise<boolean> {
+    const k = objectKey(key)
+    return this.#trace('delete', k, async () => {
+      this.#engine.assertOpen()
+      assertKey(k)
+      const full = this.#full(k)
+      const existed = (await this.#engine.lookup(full)) !== undefined
+      await this.#engine.deleteKeys([full])
+      this.#engine.metrics.deletes++
+      if (this.#engine.emitter.has('delete'))
+        this.#engine.emitter.emit('delete', { key: this.#namespace + k })
+      return existed
+    })
+  }
+
+  /** Removes many keys (one round trip per layer); one `delete` event per key. */
+  deleteMany(keys: readonly string[] | { keys: readonly string[] }): Promise<void> {
+    const list = keysArg(keys)
+    return this.#trace('delete', undefined, async () => {
+      this.#engine.assertOpen()
+      for (const key of list) assertKey(key)
+      await this.#engine.deleteKeys(list.map((key) => this.#full(key)))
+      this.#engine.metrics.deletes += list.length
+      if (this.#engine.emitter.has('delete')) {
+        for (const key of list) this.#engine.emitter.emit('delete', { key: this.#namespace + key })
+      }
+    })
+  }
+
+  /** Alias of `deleteMany`. */
+  mdelete(keys: readonly string[] | { keys: readonly string[] }): Promise<void> {
+    return this.deleteMany(keys)
+  }
+
+  /** Soft delete: the entry turns stale (still served within its grace window); fresh reads miss. */
+  async expire(key: string | { key: string }): Promise<void> {
+    const k = objectKey(key)
+    this.#engine.assertOpen()
+    assertKey(k)
+    await this.#engine.expireKeys([this.#full(k)])
+    if (this.#engine.emitter.has('expire')) this.#engine.emitter.emit('expire', { key: this.#namespace + k })
+  }
+
+  /** Removes every key of this stack (or of this namespace) from every layer and every instance. */
+  clear(): Promise<void> {
+    return this.#trace('clear', undefined, async () => {
+      const engine = this.#engine
+      engine.assertOpen()
+      const prefix = this.#namespace === '' ? '' : engine.generationPrefix + this.#namespace
+      await engine.clearPrefix(prefix)
+      engine.publish({ v: 1, type: 'clear', namespace: prefix })
+      engine.emitter.emit('clear', { namespace: this.#namespace })
+    })
+  }
+
+  /** Hard invalidation: every entry carrying the tag misses afterwards, grace or not. */
+  invalidateByTag(tag: string): Promise<void> {
+    return this.invalidateByTags([tag])
+  }
+
+  /** Hard invalidation of entries carrying any (default) or all of the tags. */
+  invalidateByTags(
+    tags: string | readonly string[] | { tags: readonly string[] },
+    mode: 'any' | 'all' = 'any',
+  ): Promise<void> {
+    return this.#invalidateTags(tagsArg(tags), mode, 'hard')
+  }
+
+  /** AdonisJS/Bentocache form of `invalidateByTags`. */
+  deleteByTag(tags: { tags: readonly string[] } | readonly string[] | string): Promise<void> {
+    return this.invalidateByTags(tags)
+  }
+
+  /** Soft invalidation: entries carrying the tag turn stale (served within grace). */
+  expireByTag(tag: string): Promise<void> {
+    return this.expireByTags([tag])
+  }
+
+  /** Soft invalidation of entries carrying any (default) or all of the tags. */
+  expireByTags(
+    tags: string | readonly string[] | { tags: readonly string[] },
+    mode: 'any' | 'all' = 'any',
+  ): Promise<void> {
+    return this.#invalidateTags(tagsArg(tags), mode, 'soft')
+  }
+
+  #invalidateTags(tags: readonly string[], mode: 'any' | 'all', strength: 'hard' | 'soft'): Promise<void> {
+    if (mode !== 'any' && mode !== 'all') throw new ValidationError(`mode must be 'any' or 'all'`, 'mode')
+    return this.#trace(
+      'invalidate',
+      undefined,
+      async () => {
+        const engine = this.#engine
+        engine.assertOpen()
+        const names = tags.map((tag) => scopedTag(this.#namespace, tag))
+        if (mode === 'all' && names.length > 1) await engine.invalidateTagSet(names, strength)
+        else await engine.invalidateTags(names, strength)
+        engine.emitter.emit('invalidate', { tags: [...tags], mode: strength })
+      },
+      tags,
+    )
+  }
+
+  /** Removes every key of this namespace starting with `prefix`, across layers and instances (SCAN on Redis). */
+  invalidateByPrefix(prefix: string): Promise<void> {
+    return this.#trace('invalidate', prefix, async () => {
+      const engine = this.#engine
+      engine.assertOpen()
+      assertKey(prefix, 'prefix')
+      const full = this.#full(prefix)
+      await engine.clearPrefix(full)
+      engine.publish({ v: 1, type: 'prefix', prefix: full })
+      engine.emitter.emit('invalidate', { prefix })
+    })
+  }
+
+  /** Removes every key of this namespace matching a glob (`*`, `?`, `[abc]`), across layers and instances. */
+  invalidateByPattern(pattern: string): Promise<void> {
+    return this.#trace('invalidate', pattern, async () => {
+      const engine = this.#engine
+      engine.assertOpen()
+      assertKey(pattern, 'pattern')
+      const scope = engine.generationPrefix + this.#namespace
+      const literal = pattern.slice(0, pattern.search(/[*?[\\]|$/))
+      await engine.deleteMatching(
+        scope + literal,
+        new RegExp(`^${escapeLiteral(scope)}${globToRegExp(pattern).source.slice(1)}`),
+      )
+      engine.publish({ v: 1, type: 'pattern', namespace: scope, pattern })
+      engine.emitter.emit('invalidate', { pattern })
+    })
+  }
+
+  /**
+   * Returns a cached version of `fn`: each call's key is `prefix` plus its canonical arguments
+   * (`{a,b}` = `{b,a}`, `1` ≠ `'1'`; long keys hashed).
+   */
+  wrap<A extends unknown[], R>(
+    prefix: string,
+    fn: (...args: A) => R | Promise<R>,
+    options?: ReadOptions,
+  ): (...args: A) => Promise<R> {
+    assertKey(prefix, 'prefix')
+    if (typeof fn !== 'function') throw new ValidationError('"fn" must be a function', 'fn')
+    return (...args: A) => this.getOrSet(wrapKey(prefix, args), () => fn(...args), options) as Promise<R>
+  }
+
+  /** A scoped view with the full API; nestable (`a:b:key`). Views of one prefix share stampede locks. */
+  namespace(prefix: string): CacheStack {
+    assertKey(prefix, 'prefix')
+    CacheStack.#pendingView = { engine: this.#engine, namespace: `${this.#namespace}${prefix}:` }
+    return new CacheStack()
+  }
+
+  /** Instant bulk invalidation: every key written before now becomes unreachable, on every instance. */
+  async bumpGeneration(): Promise<number> {
+    const engine = this.#engine
+    engine.assertOpen()
+    if (engine.generation === undefined) {
+      throw new ValidationError(
+        'Generations are off: pass { generation: 1 } to the stack to use them',
+        'generation',
+      )
+    }
+    engine.setGeneration(engine.generation + 1)
+    await engine.persistGeneration()
+    engine.publish({ v: 1, type: 'generation', value: engine.generation! })
+    return engine.generation!
+  }
+
+  /** The current key generation, or `undefined` when generations are off. */
+  getGeneration(): number | undefined {
+    return this.#engine.generation
+  }
+
+  /** Counters per layer, latency percentiles, degraded layers, refreshes in flight. */
+  getStats(): CacheStats {
+    const engine = this.#engine
+    let refreshes = 0
+    for (const flight of engine.flights.values()) if (flight.background) refreshes++
+    return engine.metrics.snapshot(refreshes, (i) => engine.isDegraded(i))
+  }
+
+  /** Same figures as `getStats()`. */
+  getMetrics(): CacheMetrics {
+    return this.getStats()
+  }
+
+  /** Hits / (hits + misses), 0 before any read. */
+  getHitRate(): number {
+    return this.getStats().hitRate
+  }
+
+  /** Zeroes every counter. */
+  resetMetrics(): void {
+    this.#engine.metrics.reset()
+  }
+
+  /** Pings every layer; never throws. */
+  async healthCheck(): Promise<LayerHealth[]> {
+    return Promise.all(
+      this.#engine.layers.map(async (layer) => {
+        const started = performance.now()
+        try {
+          await layer.ping()
+          return { layer: layer.name, healthy: true, latency: performance.now() - started }
+        } catch (error) {
+          const message = error instanceof Error ? error.message : String(error)
+          return { layer: layer.name, healthy: false, latency: performance.now() - started, error: message }
+        }
+      }),
+    )
+  }
+
+  /** Resolves when every layer answers and the bus (if any) is subscribed. */
+  async ready(): Promise<void> {
+    await this.#ready
+    await Promise.all(this.#engine.layers.map((layer) => layer.ping()))
+  }
+
+  /** Listens to a typed event (one emitter per root stack; namespaces share it). */
+  on<E extends CacheEventName>(event: E, listener: CacheEventListener<E>): this {
+    this.#engine.emitter.on(event, listener)
+    return this
+  }
+
+  /** Stops listening. */
+  off<E extends CacheEventName>(event: E, listener: CacheEventListener<E>): this {
+    this.#engine.emitter.off(event, listener)
+    return this
+  }
+
+  /** Flushes pending work, stops timers and subscriptions, releases layers. Later calls reject with `DisconnectedError`. */
+  async disconnect(): Promise<void> {
+    await this.#engine.disconnect()
+  }
+}
+
+function escapeLiteral(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')
+}

@@ -1,0 +1,26 @@
+/**
+ * What instances tell each other. Only keys, tags and prefixes travel, never values. `v` is the wire
+ * version: a receiver ignores versions it does not know, so old and new releases can share a bus.
+ */
+export type BusMessage =
+  | { v: 1; type: 'delete'; keys: string[] }
+  | { v: 1; type: 'set'; keys: string[] }
+  | { v: 1; type: 'expire'; keys: string[]; at: number }
+  | { v: 1; type: 'clear'; namespace: string }
+  | { v: 1; type: 'tags'; names: string[]; mode: 'hard' | 'soft'; at: number; all?: boolean }
+  | { v: 1; type: 'prefix'; prefix: string }
+  | { v: 1; type: 'pattern'; namespace: string; pattern: string }
+  | { v: 1; type: 'generation'; value: number }
+
+/** The wire version this release writes. */
+export const BUS_VERSION = 1
+
+/** A transport that carries `BusMessage`s between instances (see `RedisBus`). */
+export interface CacheBus {
+  /** Starts delivering messages from other instances to `handler`; resolves once subscribed. */
+  subscribe(handler: (message: BusMessage) => void, onReconnect: () => void): Promise<void>
+  /** Sends a message to every other instance; failures are queued and retried by the bus. */
+  publish(message: BusMessage): void
+  /** Stops and releases the bus. */
+  dispose(): Promise<void>
+}

@@ -1,0 +1,646 @@
+import { DisconnectedError, LayerError, ValidationError } from '../errors.ts'
+import { type Duration, optionalDuration } from '../internal/units.ts'
+import {
+  type CacheEntry,
+  type CacheLayer,
+  type Clock,
+  FOREVER,
+  type LayerContext,
+  systemClock,
+} from '../layer.ts'
+import { MemoryLayer } from '../layers/memory-layer.ts'
+import type { BusMessage, CacheBus } from './bus-message.ts'
+import { CacheEmitter } from './events.ts'
+import { globToRegExp } from './keys.ts'
+import { Metrics } from './metrics.ts'
+import {
+  type CacheStackOptions,
+  DEFAULT_BACKGROUND_REFRESH_TIMEOUT,
+  DEFAULT_DEGRADED_RETRY,
+  type ResolvedEntryOptions,
+  type ResolvedReadOptions,
+  resolveReadOptions,
+} from './options.ts'
+import { HARD_INVALIDATED, TagRegistry, type TagState } from './tags.ts'
+
+/** A hit found by walking the layers. `freshUntil` accounts for soft tag invalidations. */
+export interface Found {
+  entry: CacheEntry
+  layer: number
+  freshUntil: number
+}
+
+/** A factory run in progress for one key; `invalidated` stops its result from being written. */
+export interface Flight {
+  promise: Promise<unknown>
+  invalidated: boolean
+  background: boolean
+  controller: AbortController
+}
+
+/** Prefix of the stack's own bookkeeping keys in shared layers (tag states, generation). */
+export const SYSTEM_PREFIX = '__cs:'
+const TAG_KEY_PREFIX = `${SYSTEM_PREFIX}tag:`
+const GENERATION_KEY = `${SYSTEM_PREFIX}generation`
+const MAX_PENDING_DELETES = 10_000
+
+/** Options of the stack that only the engine reads. */
+export interface EngineOptions extends CacheStackOptions {
+  bus?: CacheBus
+}
+
+/**
+ * The state every view (the root stack and its namespaces) shares: layers, clock, tag states, in-flight
+ * factories, metrics and events. Views only add their key prefix.
+ */
+export class StackEngine {
+  readonly layers: readonly CacheLayer[]
+  /** The first layer when it is local: read synchronously on the hit path. */
+  readonly l1: CacheLayer | undefined
+  readonly clock: Clock
+  readonly defaults: ResolvedReadOptions
+  readonly emitter = new CacheEmitter()
+  readonly metrics: Metrics
+  readonly tags = new TagRegistry()
+  readonly flights = new Map<string, Flight>()
+  readonly backoffUntil = new Map<string, number>()
+  readonly backgroundRefreshTimeout: number
+  readonly controller = new AbortController()
+  readonly bus: CacheBus | undefined
+  generationPrefix = ''
+  /** False when stack defaults (forceFresh, refreshAhead) need the full read path even for L1 hits. */
+  readonly fastPath: boolean
+  generation: number | undefined
+  disconnected = false
+  /** Longest physical lifetime written so far: how long a tag state must be remembered. */
+  maxLifetime = 0
+  readonly #writePolicy: 'strict' | 'best-effort'
+  readonly #degradation: { retryAfter: number } | undefined
+  readonly #degradedUntil: number[]
+  readonly #probes: (NodeJS.Timeout | undefined)[]
+  readonly #pendingDeletes = new Set<string>()
+  #lastStamp = 0
+
+  constructor(layers: readonly CacheLayer[] | undefined, options: EngineOptions) {
+    const list = layers ?? [new MemoryLayer()]
+    if (!Array.isArray(list) || list.length === 0) {
+      throw new ValidationError('"layers" must be a non-empty array of cache layers', 'layers')
+    }
+    const names = new Set<string>()
+    for (const layer of list) {
+      if (!layer || typeof layer.get !== 'function' || typeof layer.name !== 'string') {
+        throw new ValidationError('"layers" holds something that is not a cache layer', 'layers')
+      }
+      if (names.has(layer.name)) throw new ValidationError(`Two layers are named "${layer.name}"`, 'layers')
+      names.add(layer.name)
+    }
+    if (options.clock !== undefined && typeof options.clock?.now !== 'function') {
+      throw new ValidationError('"clock" must have a now() method', 'clock')
+    }
+    if (options.writePolicy !== undefined && !['strict', 'best-effort'].includes(options.writePolicy)) {
+      throw new ValidationError(`"writePolicy" must be 'strict' or 'best-effort'`, 'writePolicy')
+    }
+    if (options.generation !== undefined && !Number.isInteger(options.generation)) {
+      throw new ValidationError('"generation" must be an integer', 'generation')
+    }
+    this.layers = list
+    this.l1 = list[0]!.isLocal ? list[0] : undefined
+    this.clock = options.clock ?? systemClock
+    this.defaults = resolveReadOptions(options)
+    this.fastPath = !this.defaults.forceFresh && this.defaults.refreshAhead === undefined
+    this.metrics = new Metrics(list.map((layer) => layer.name))
+    this.backgroundRefreshTimeout =
+      optionalDuration(options.backgroundRefreshTimeout, 'backgroundRefreshTimeout') ??
+      DEFAULT_BACKGROUND_REFRESH_TIMEOUT
+    this.#writePolicy = options.writePolicy ?? 'best-effort'
+    this.#degradation = resolveDegradation(options.gracefulDegradation, list)
+    this.#degradedUntil = list.map(() => 0)
+    this.#probes = list.map(() => undefined)
+    this.bus = options.bus
+    if (options.generation !== undefined) this.setGeneration(options.generation)
+    const context: LayerContext = {
+      clock: this.clock,
+      reportError: (error, operation, key) => this.emitter.emit('error', { error, operation, key }),
+    }
+    for (const layer of list) layer.attach?.(context)
+  }
+
+  /** A strictly increasing time: two writes in one millisecond still order against an invalidation. */
+  stamp(): number {
+    const now = this.clock.now()
+    this.#lastStamp = now > this.#lastStamp ? now : this.#lastStamp + 1 / 1024
+    return this.#lastStamp
+  }
+
+  assertOpen(): void {
+    if (this.disconnected) throw new DisconnectedError()
+  }
+
+  isDegraded(layer: number): boolean {
+    return this.#degradedUntil[layer]! > 0
+  }
+
+  /** Walks the layers for a valid entry (not physically expired, not hard-invalidated) and back-fills. */
+  async lookup(key: string): Promise<Found | undefined> {
+    const layers = this.layers
+    for (let i = 0; i < layers.length; i++) {
+      if (this.#degradedUntil[i]! > 0) continue
+      const layer = layers[i]!
+      let entry: CacheEntry | undefined
+      const started = layer.isLocal ? 0 : performance.now()
+      try {
+        const result = layer.get(key)
+        entry = result instanceof Promise ? await result : result
+      } catch (error) {
+        this.layerFailed(i, 'get', error, key)
+        continue
+      }
+      const counters = this.metrics.layers[i]!
+      if (!layer.isLocal) counters.latencies.add(performance.now() - started)
+      if (entry === undefined) {
+        counters.misses++
+        continue
+      }
+      const now = this.clock.now()
+      if (now >= physicalEnd(entry)) {
+        counters.misses++
+        continue
+      }
+      if (!layer.isLocal && entry.tags !== undefined) await this.loadTagStates(i, entry)
+      const freshUntil = this.tags.check(entry)
+      if (freshUntil === HARD_INVALIDATED) {
+        counters.misses++
+        this.#removeQuietly(i, key)
+        continue
+      }
+      counters.hits++
+      if (i > 0) this.backfill(key, entry, i)
+      return { entry, layer: i, freshUntil }
+    }
+    return undefined
+  }
+
+  /** `lookup` for many keys: one `getMany` per layer for the keys still missing. */
+  async lookupMany(keys: readonly string[]): Promise<(Found | undefined)[]> {
+    const results: (Found | undefined)[] = keys.map(() => undefined)
+    let missing = keys.map((_, i) => i)
+    for (let i = 0; i < this.layers.length && missing.length > 0; i++) {
+      if (this.#degradedUntil[i]! > 0) continue
+      let entries: (CacheEntry | undefined)[]
+      try {
+        entries = await this.layers[i]!.getMany(missing.map((j) => keys[j]!))
+      } catch (error) {
+        this.layerFailed(i, 'getMany', error)
+        continue
+      }
+      const still: number[] = []
+      for (let n = 0; n < missing.length; n++) {
+        const j = missing[n]!
+        const found = await this.#validate(i, keys[j]!, entries[n])
+        if (found) {
+          results[j] = found
+          if (i > 0) this.backfill(keys[j]!, found.entry, i)
+        } else still.push(j)
+      }
+      missing = still
+    }
+    return results
+  }
+
+  /** Reads one layer without counting or back-filling (for `inspect`). */
+  async peek(i: number, key: string): Promise<Found | undefined> {
+    try {
+      return await this.#validate(i, key, await this.layers[i]!.get(key))
+    } catch {
+      return undefined
+    }
+  }
+
+  async #validate(i: number, key: string, entry: CacheEntry | undefined): Promise<Found | undefined> {
+    const counters = this.metrics.layers[i]!
+    if (entry === undefined || this.clock.now() >= physicalEnd(entry)) {
+      counters.misses++
+      return undefined
+    }
+    if (!this.layers[i]!.isLocal && entry.tags !== undefined) await this.loadTagStates(i, entry)
+    const freshUntil = this.tags.check(entry)
+    if (freshUntil === HARD_INVALIDATED) {
+      counters.misses++
+      return undefined
+    }
+    counters.hits++
+    return { entry, layer: i, freshUntil }
+  }
+
+  /** Copies an entry found in layer `from` to the layers above it, with its remaining lifetime. */
+  backfill(key: string, entry: CacheEntry, from: number): void {
+    const remaining = remainingLifetime(entry, this.clock.now())
+    if (remaining !== undefined && remaining <= 0) return
+    for (let i = 0; i < from; i++) {
+      if (this.#degradedUntil[i]! > 0) continue
+      this.#setLayer(i, key, entry, remaining).catch((error) => this.layerFailed(i, 'set', error, key))
+      if (this.emitter.has('backfill')) {
+        this.emitter.emit('backfill', {
+          key,
+          fromLayer: this.layers[from]!.name,
+          toLayer: this.layers[i]!.name,
+        })
+      }
+    }
+  }
+
+  /** Builds the entry for a value with resolved options, and writes it to every layer. */
+  async write(
+    key: string,
+    namespace: string,
+    value: unknown,
+    options: ResolvedEntryOptions,
+    extra?: Partial<CacheEntry>,
+  ): Promise<void> {
+    const entry = this.createEntry(namespace, value, options)
+    if (extra) Object.assign(entry, extra)
+    await this.writeEntry(key, entry, options.layerTtls)
+  }
+
+  createEntry(namespace: string, value: unknown, options: ResolvedEntryOptions): CacheEntry {
+    const forever = options.ttl >= FOREVER
+    const createdAt = this.stamp()
+    const now = Math.floor(createdAt)
+    const ttl = forever ? FOREVER : jitter(options.ttl, options.ttlJitter)
+    const freshUntil = forever ? FOREVER : now + ttl
+    return {
+      value,
+      createdAt,
+      freshUntil,
+      swrUntil: forever ? FOREVER : freshUntil + options.staleWhileRevalidate,
+      graceUntil: forever ? FOREVER : freshUntil + options.grace,
+      tags: options.tags as string[] | undefined,
+      namespace: namespace === '' ? undefined : namespace,
+    }
+  }
+
+  async writeEntry(
+    key: string,
+    entry: CacheEntry,
+    layerTtls?: Readonly<Record<string, number>>,
+  ): Promise<void> {
+    const now = this.clock.now()
+    const lifetime = remainingLifetime(entry, now)
+    if (lifetime !== undefined && lifetime <= 0) {
+      await this.deleteKeys([key], false)
+      return
+    }
+    this.maxLifetime = Math.max(this.maxLifetime, lifetime ?? Number.POSITIVE_INFINITY)
+    this.#pendingDeletes.delete(key)
+    this.#invalidateFlight(key)
+    let failures = 0
+    let lastError: unknown
+    const pending: Promise<void>[] = []
+    for (let i = 0; i < this.layers.length; i++) {
+      if (this.#degradedUntil[i]! > 0) {
+        failures++
+        continue
+      }
+      const perLayer = layerTtls?.[this.layers[i]!.name]
+      const layerEntry = perLayer === undefined ? entry : capFresh(entry, now + perLayer)
+      const layerLifetime = perLayer === undefined ? lifetime : remainingLifetime(layerEntry, now)
+      pending.push(
+        this.#setLayer(i, key, layerEntry, layerLifetime).catch((error) => {
+          failures++
+          lastError = error
+          this.layerFailed(i, 'set', error, key)
+        }),
+      )
+    }
+    await Promise.all(pending)
+    this.metrics.sets++
+    if (failures > 0 && (this.#writePolicy === 'strict' || failures === this.layers.length)) {
+      throw lastError instanceof LayerError ? lastError : new LayerError('all', 'set', lastError)
+    }
+    if (this.emitter.has('set')) this.emitter.emit('set', { key })
+    this.publish({ v: 1, type: 'set', keys: [key] })
+  }
+
+  async #setLayer(i: number, key: string, entry: CacheEntry, lifetime: number | undefined): Promise<void> {
+    const result = this.layers[i]!.set(key, entry, lifetime)
+    if (result instanceof Promise) await result
+  }
+
+  /** Removes keys from every layer (or only the local ones, for messages from other instances). */
+  async deleteKeys(keys: readonly string[], publish = true, localOnly = false): Promise<void> {
+    if (keys.length === 0) return
+    for (const key of keys) this.#invalidateFlight(key)
+    await this.#eachLayer('delete', localOnly, async (layer, i) => {
+      if (this.#degradedUntil[i]! > 0) {
+        this.#rememberDeletes(keys)
+        return
+      }
+      await layer.deleteMany(keys)
+    })
+    if (publish) this.publish({ v: 1, type: 'delete', keys: [...keys] })
+  }
+
+  /** Soft delete: entries turn stale now, keeping their grace window. */
+  async expireKeys(keys: readonly string[], publish = true): Promise<void> {
+    const at = this.stamp()
+    for (const key of keys) {
+      this.#invalidateFlight(key)
+      const found = await this.lookup(key)
+      if (!found) continue
+      const entry = capFresh(found.entry, Math.floor(at))
+      await this.writeEntry(key, entry).catch((error) => this.layerFailed(found.layer, 'expire', error, key))
+    }
+    if (publish) this.publish({ v: 1, type: 'expire', keys: [...keys], at })
+  }
+
+  /** Removes every key starting with `prefix` ('' = everything this stack wrote) from every layer. */
+  async clearPrefix(prefix: string, localOnly = false): Promise<void> {
+    for (const [key, flight] of this.flights) if (key.startsWith(prefix)) flight.invalidated = true
+    if (prefix === '' && !localOnly) this.tags.clear()
+    await this.#eachLayer('clear', localOnly, (layer) => layer.clear(prefix === '' ? undefined : prefix))
+  }
+
+  /** Deletes the keys under `scanPrefix` that match `pattern`, in every layer. */
+  async deleteMatching(scanPrefix: string, pattern: RegExp, localOnly = false): Promise<number> {
+    for (const [key, flight] of this.flights) if (pattern.test(key)) flight.invalidated = true
+    let removed = 0
+    await this.#eachLayer('invalidate', localOnly, async (layer) => {
+      let batch: string[] = []
+      for await (const key of layer.keys(scanPrefix)) {
+        if (!key.startsWith(SYSTEM_PREFIX) && pattern.test(key)) batch.push(key)
+        if (batch.length >= 500) {
+          removed += await layer.deleteMany(batch)
+          batch = []
+        }
+      }
+      if (batch.length > 0) removed += await layer.deleteMany(batch)
+    })
+    return removed
+  }
+
+  /** Records tag invalidations (scoped names) locally and in every shared layer. */
+  async invalidateTags(
+    names: readonly string[],
+    mode: 'hard' | 'soft',
+    publish = true,
+    at = this.stamp(),
+  ): Promise<void> {
+    const state: Partial<TagState> = mode === 'hard' ? { hard: at } : { soft: at }
+    for (const name of names) this.tags.record(name, state)
+    this.tags.prune(this.clock.now(), this.maxLifetime)
+    if (mode === 'hard') for (const flight of this.flights.values()) flight.invalidated = true
+    await this.#persistTagStates(names)
+    if (publish) this.publish({ v: 1, type: 'tags', names: [...names], mode, at })
+  }
+
+  /** Records an invalidation of the entries that carry all of `names` (`mode: 'all'`). */
+  async invalidateTagSet(
+    names: readonly string[],
+    mode: 'hard' | 'soft',
+    publish = true,
+    at = this.stamp(),
+  ): Promise<void> {
+    this.tags.recordSet(names, mode === 'hard' ? { hard: at } : { soft: at })
+    if (mode === 'hard') for (const flight of this.flights.values()) flight.invalidated = true
+    if (publish) this.publish({ v: 1, type: 'tags', names: [...names], mode, at, all: true })
+  }
+
+  async #persistTagStates(names: readonly string[]): Promise<void> {
+    const lifetime = Number.isFinite(this.maxLifetime) ? Math.max(1, Math.ceil(this.maxLifetime)) : undefined
+    await this.#eachLayer('invalidate', false, async (layer, i) => {
+      if (layer.isLocal || this.#degradedUntil[i]! > 0) return
+      await layer.setMany(
+        names.map((name) => ({
+          key: TAG_KEY_PREFIX + name,
+          entry: tagEntry(this.tags.get(name)!),
+          ttl: lifetime,
+        })),
+      )
+    })
+  }
+
+  /** Fetches the states of an entry's tags from the shared layer it came from (another instance may have set them). */
+  async loadTagStates(layerIndex: number, entry: CacheEntry): Promise<void> {
+    const names = [...entry.tags!]
+    if (entry.namespace) {
+      const ns = entry.namespace
+      for (const tag of entry.tags!) {
+        for (let end = ns.indexOf(':'); end !== -1; end = ns.indexOf(':', end + 1)) {
+          names.push(`${ns.slice(0, end + 1)}\u001f${tag}`)
+        }
+      }
+    }
+    try {
+      const states = await this.layers[layerIndex]!.getMany(names.map((name) => TAG_KEY_PREFIX + name))
+      states.forEach((state, j) => {
+        if (state && typeof state.value === 'object' && state.value !== null) {
+          this.tags.record(names[j]!, state.value as TagState)
+        }
+      })
+    } catch (error) {
+      this.layerFailed(layerIndex, 'get', error)
+    }
+  }
+
+  setGeneration(value: number): void {
+    this.generation = value
+    this.generationPrefix = `g${value}:`
+    for (const flight of this.flights.values()) flight.invalidated = true
+  }
+
+  async persistGeneration(): Promise<void> {
+    const entry = tagEntry({ hard: this.generation ?? 0, soft: 0 })
+    await this.#eachLayer('generation', false, async (layer) => {
+      if (!layer.isLocal) await layer.set(GENERATION_KEY, entry, undefined)
+    })
+  }
+
+  /** Reads the generation another instance may have bumped. */
+  async loadGeneration(): Promise<void> {
+    if (this.generation === undefined) return
+    for (const layer of this.layers) {
+      if (layer.isLocal) continue
+      try {
+        const entry = await layer.get(GENERATION_KEY)
+        const value = (entry?.value as TagState | undefined)?.hard
+        if (typeof value === 'number' && value > this.generation) this.setGeneration(value)
+      } catch {}
+    }
+  }
+
+  publish(message: BusMessage): void {
+    if (!this.bus) return
+    this.bus.publish(message)
+    if (this.emitter.has('bus-publish')) this.emitter.emit('bus-publish', { type: message.type })
+  }
+
+  /** Applies another instance's message to this instance's local layers and tag states. */
+  async applyRemote(message: BusMessage): Promise<void> {
+    if (this.emitter.has('bus-receive')) this.emitter.emit('bus-receive', { type: message.type })
+    switch (message.type) {
+      case 'set':
+      case 'delete':
+      case 'expire':
+        return this.deleteKeys(message.keys, false, true)
+      case 'clear':
+        return this.clearPrefix(message.namespace, true)
+      case 'prefix':
+        return this.clearPrefix(message.prefix, true)
+      case 'pattern':
+        await this.deleteMatching(message.namespace, globToRegExp(message.pattern), true)
+        return
+      case 'tags':
+        if (message.all) {
+          this.tags.recordSet(
+            message.names,
+            message.mode === 'hard' ? { hard: message.at } : { soft: message.at },
+          )
+          return
+        }
+        for (const name of message.names) {
+          this.tags.record(name, message.mode === 'hard' ? { hard: message.at } : { soft: message.at })
+        }
+        return
+      case 'generation':
+        if (this.generation === undefined || message.value > this.generation)
+          this.setGeneration(message.value)
+        return
+    }
+  }
+
+  /** Drops everything local: after a bus outage, local copies may have missed invalidations. */
+  async distrustLocal(): Promise<void> {
+    await this.#eachLayer('clear', true, (layer) => layer.clear())
+  }
+
+  #invalidateFlight(key: string): void {
+    const flight = this.flights.get(key)
+    if (flight) flight.invalidated = true
+  }
+
+  #removeQuietly(i: number, key: string): void {
+    this.layers[i]!.delete(key).catch((error) => this.layerFailed(i, 'delete', error, key))
+  }
+
+  #rememberDeletes(keys: readonly string[]): void {
+    for (const key of keys) {
+      if (this.#pendingDeletes.size >= MAX_PENDING_DELETES) break
+      this.#pendingDeletes.add(key)
+    }
+  }
+
+  async #eachLayer(
+    operation: string,
+    localOnly: boolean,
+    run: (layer: CacheLayer, i: number) => Promise<void>,
+  ): Promise<void> {
+    let failures = 0
+    let lastError: unknown
+    await Promise.all(
+      this.layers.map(async (layer, i) => {
+        if (localOnly && !layer.isLocal) return
+        try {
+          await run(layer, i)
+        } catch (error) {
+          failures++
+          lastError = error
+          this.layerFailed(i, operation, error)
+        }
+      }),
+    )
+    if (failures > 0 && (this.#writePolicy === 'strict' || failures === this.layers.length)) {
+      throw lastError instanceof LayerError ? lastError : new LayerError('all', operation, lastError)
+    }
+  }
+
+  /** Reports a layer failure; with graceful degradation a shared layer is then skipped and probed. */
+  layerFailed(i: number, operation: string, error: unknown, key?: string): void {
+    const layer = this.layers[i]!
+    this.metrics.layers[i]!.errors++
+    const wrapped = error instanceof LayerError ? error : new LayerError(layer.name, operation, error)
+    this.emitter.emit('error', { error: wrapped, operation, ...(key !== undefined ? { key } : {}) })
+    if (!this.#degradation || layer.isLocal || this.#degradedUntil[i]! > 0 || this.disconnected) return
+    this.#degradedUntil[i] = this.clock.now() + this.#degradation.retryAfter
+    this.emitter.emit('layer-degraded', { layer: layer.name, error: wrapped })
+    this.#scheduleProbe(i)
+  }
+
+  #scheduleProbe(i: number): void {
+    const retryAfter = this.#degradation!.retryAfter
+    const timer = setTimeout(async () => {
+      this.#probes[i] = undefined
+      if (this.disconnected) return
+      try {
+        await this.layers[i]!.ping()
+        const pending = [...this.#pendingDeletes]
+        this.#pendingDeletes.clear()
+        if (pending.length > 0) await this.layers[i]!.deleteMany(pending)
+        this.#degradedUntil[i] = 0
+        this.emitter.emit('layer-recovered', { layer: this.layers[i]!.name })
+      } catch {
+        this.#degradedUntil[i] = this.clock.now() + retryAfter
+        this.#scheduleProbe(i)
+      }
+    }, retryAfter)
+    timer.unref()
+    this.#probes[i] = timer
+  }
+
+  async disconnect(): Promise<void> {
+    if (this.disconnected) return
+    this.disconnected = true
+    this.controller.abort(new DisconnectedError())
+    for (const flight of this.flights.values()) flight.controller.abort(new DisconnectedError())
+    for (const timer of this.#probes) if (timer) clearTimeout(timer)
+    await Promise.allSettled([...this.flights.values()].map((flight) => flight.promise))
+    await this.bus?.dispose()
+    await Promise.allSettled(this.layers.map((layer) => layer.dispose()))
+  }
+}
+
+function resolveDegradation(option: CacheStackOptions['gracefulDegradation'], layers: readonly CacheLayer[]) {
+  const enabled = option === undefined ? layers.some((layer) => layer.isLocal) : option !== false
+  if (!enabled) return undefined
+  const retryAfter =
+    typeof option === 'object'
+      ? optionalDuration(option.retryAfter as Duration, 'gracefulDegradation.retryAfter')
+      : undefined
+  return { retryAfter: retryAfter ?? DEFAULT_DEGRADED_RETRY }
+}
+
+/** When the entry stops being servable at all. */
+export function physicalEnd(entry: CacheEntry): number {
+  return entry.swrUntil > entry.graceUntil ? entry.swrUntil : entry.graceUntil
+}
+
+/** Remaining physical lifetime in ms, `undefined` for forever. */
+export function remainingLifetime(entry: CacheEntry, now: number): number | undefined {
+  const end = physicalEnd(entry)
+  return end >= FOREVER ? undefined : Math.ceil(end - now)
+}
+
+function capFresh(entry: CacheEntry, freshUntil: number): CacheEntry {
+  if (freshUntil >= entry.freshUntil) return entry
+  const shift = entry.freshUntil - freshUntil
+  return {
+    ...entry,
+    freshUntil,
+    swrUntil: Math.max(freshUntil, entry.swrUntil - shift),
+    graceUntil: Math.max(freshUntil, entry.graceUntil - shift),
+  }
+}
+
+function jitter(ttl: number, spread: number): number {
+  if (spread <= 0) return ttl
+  return Math.max(1, Math.round(ttl + (Math.random() * 2 - 1) * spread))
+}
+
+function tagEntry(state: TagState): CacheEntry {
+  return {
+    value: { hard: state.hard, soft: state.soft },
+    createdAt: 0,
+    freshUntil: FOREVER,
+    swrUntil: FOREVER,
+    graceUntil: FOREVER,
+  }
+}

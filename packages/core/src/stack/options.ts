@@ -1,0 +1,164 @@
+import { ValidationError } from '../errors.ts'
+import { type Duration, optionalDuration, parseDuration } from '../internal/units.ts'
+import type { Clock } from '../layer.ts'
+
+/** A fresh period, or one per layer name (`{ memory: '30s', redis: '10m' }`). */
+export type TtlOption = Duration | Record<string, Duration>
+
+/** Options that decide the entry a write stores. Decided when the entry is written and stored with it. */
+export interface EntryOptions {
+  /** Fresh period. @default '30s' */
+  ttl?: TtlOption
+  /** Window after `ttl` in which the stale value is returned at once while one background refresh runs. */
+  staleWhileRevalidate?: Duration
+  /** Window after `ttl` in which the stale value is served when a refresh fails or times out. */
+  grace?: Duration | false
+  /** Alias of `grace`. */
+  staleIfError?: Duration | false
+  /** Tags for group invalidation. */
+  tags?: readonly string[]
+  /** Stores `ttl ± uniform(0, ttlJitter)`, never below 1 ms. */
+  ttlJitter?: Duration
+}
+
+/** Options of reads that may run a factory. */
+export interface ReadOptions extends EntryOptions {
+  /** Soft timeout: with a stale value at hand, wait at most this long for the factory, then serve stale. */
+  timeout?: Duration
+  /** Reject with `FactoryTimeoutError` after this long (stale is served instead when one is within grace). */
+  hardTimeout?: Duration
+  /** After a failed refresh, serve stale without calling the factory again for this long. */
+  graceBackoff?: Duration
+  /** Run the factory even on a fresh hit. @default false */
+  forceFresh?: boolean
+  /** Cache `undefined` ("not found") results for `negativeTtl`. @default false */
+  negativeCache?: boolean
+  /** How long a "not found" result is cached when `negativeCache` is on. @default '5s' */
+  negativeTtl?: Duration
+  /** Results for which this returns false are returned but not cached. */
+  shouldCache?: (value: unknown) => boolean
+  /**
+   * Refresh in the background when the remaining fresh time drops below this: a duration, or a fraction
+   * of the ttl in (0, 1) such as `0.2`.
+   */
+  refreshAhead?: Duration
+  /** Returned instead of `undefined` on a miss (object form of `get`). */
+  defaultValue?: unknown
+}
+
+/** Options of `new CacheStack(layers, options)`: defaults for every call, plus the stack's own settings. */
+export interface CacheStackOptions extends ReadOptions {
+  /** Time source for every TTL, window and backoff decision. @default Date.now */
+  clock?: Clock
+  /** Turns on key generations starting at this number (see `bumpGeneration`). */
+  generation?: number
+  /** `'best-effort'`: a write succeeds when one layer took it; `'strict'`: every layer must. @default 'best-effort' */
+  writePolicy?: 'strict' | 'best-effort'
+  /** Skip a failing shared layer and probe it until it answers. @default true when a local layer exists */
+  gracefulDegradation?: boolean | { retryAfter?: Duration }
+  /** Background refreshes that run longer than this are abandoned. @default '30s' */
+  backgroundRefreshTimeout?: Duration
+}
+
+/** Entry options with every duration in ms. */
+export interface ResolvedEntryOptions {
+  ttl: number
+  layerTtls: Readonly<Record<string, number>> | undefined
+  staleWhileRevalidate: number
+  grace: number
+  tags: readonly string[] | undefined
+  ttlJitter: number
+}
+
+/** Read options with every duration in ms. */
+export interface ResolvedReadOptions extends ResolvedEntryOptions {
+  timeout: number | undefined
+  hardTimeout: number | undefined
+  graceBackoff: number
+  forceFresh: boolean
+  negativeCache: boolean
+  negativeTtl: number
+  shouldCache: ((value: unknown) => boolean) | undefined
+  /** Absolute ms when >= 1, a fraction of the entry's ttl when in (0, 1). */
+  refreshAhead: number | undefined
+}
+
+export const DEFAULT_TTL = 30_000
+export const DEFAULT_NEGATIVE_TTL = 5_000
+export const DEFAULT_BACKGROUND_REFRESH_TIMEOUT = 30_000
+export const DEFAULT_DEGRADED_RETRY = 1_000
+
+function resolveTtl(value: TtlOption | undefined, fallback: ResolvedEntryOptions | undefined) {
+  if (value === undefined) return { ttl: fallback?.ttl ?? DEFAULT_TTL, layerTtls: fallback?.layerTtls }
+  if (typeof value === 'object' && value !== null) {
+    const layerTtls: Record<string, number> = {}
+    let longest = 0
+    for (const [layer, duration] of Object.entries(value)) {
+      const ms = parseDuration(duration, `ttl.${layer}`)
+      layerTtls[layer] = ms
+      longest = Math.max(longest, ms)
+    }
+    if (Object.keys(layerTtls).length === 0) throw new ValidationError('"ttl" map names no layer', 'ttl')
+    return { ttl: longest, layerTtls }
+  }
+  return { ttl: parseDuration(value, 'ttl'), layerTtls: undefined }
+}
+
+function resolveTags(tags: unknown, fallback: readonly string[] | undefined): readonly string[] | undefined {
+  if (tags === undefined) return fallback
+  if (!Array.isArray(tags) || tags.some((tag) => typeof tag !== 'string' || tag.length === 0)) {
+    throw new ValidationError('"tags" must be an array of non-empty strings', 'tags')
+  }
+  return tags.length === 0 ? undefined : [...new Set(tags as string[])]
+}
+
+function resolveGrace(options: EntryOptions, fallback: number): number {
+  const value = options.grace ?? options.staleIfError
+  if (value === undefined) return fallback
+  if (value === false) return 0
+  return parseDuration(value, options.grace !== undefined ? 'grace' : 'staleIfError')
+}
+
+/** Merges entry options over a resolved base; validates every field it reads. */
+export function resolveEntryOptions(
+  options: EntryOptions,
+  base?: ResolvedEntryOptions,
+): ResolvedEntryOptions {
+  return {
+    ...resolveTtl(options.ttl, base),
+    staleWhileRevalidate:
+      optionalDuration(options.staleWhileRevalidate, 'staleWhileRevalidate') ??
+      base?.staleWhileRevalidate ??
+      0,
+    grace: resolveGrace(options, base?.grace ?? 0),
+    tags: resolveTags(options.tags, base?.tags),
+    ttlJitter: optionalDuration(options.ttlJitter, 'ttlJitter') ?? base?.ttlJitter ?? 0,
+  }
+}
+
+/** Merges read options over a resolved base. */
+export function resolveReadOptions(options: ReadOptions, base?: ResolvedReadOptions): ResolvedReadOptions {
+  if (options.shouldCache !== undefined && typeof options.shouldCache !== 'function') {
+    throw new ValidationError('"shouldCache" must be a function', 'shouldCache')
+  }
+  return {
+    ...resolveEntryOptions(options, base),
+    timeout: optionalDuration(options.timeout, 'timeout') ?? base?.timeout,
+    hardTimeout: optionalDuration(options.hardTimeout, 'hardTimeout') ?? base?.hardTimeout,
+    graceBackoff: optionalDuration(options.graceBackoff, 'graceBackoff') ?? base?.graceBackoff ?? 0,
+    forceFresh: options.forceFresh ?? base?.forceFresh ?? false,
+    negativeCache: options.negativeCache ?? base?.negativeCache ?? false,
+    negativeTtl:
+      optionalDuration(options.negativeTtl, 'negativeTtl') ?? base?.negativeTtl ?? DEFAULT_NEGATIVE_TTL,
+    shouldCache: options.shouldCache ?? base?.shouldCache,
+    refreshAhead: resolveRefreshAhead(options.refreshAhead) ?? base?.refreshAhead,
+  }
+}
+
+function resolveRefreshAhead(value: Duration | undefined): number | undefined {
+  if (value === undefined) return undefined
+  const ms = parseDuration(value, 'refreshAhead')
+  if (ms <= 0)
+    throw new ValidationError('"refreshAhead" must be a duration or a fraction in (0, 1)', 'refreshAhead')
+  return ms
+}

@@ -1,0 +1,122 @@
+import type { CacheEntry } from '../layer.ts'
+
+/** When a tag was last invalidated, hard and soft, in stamp time. */
+export interface TagState {
+  hard: number
+  soft: number
+}
+
+/** Result of checking an entry against the tag states: hard-invalidated, or fresh until a time. */
+export const HARD_INVALIDATED = -1
+
+// Separates a namespace from a tag in a scoped tag name; no printable tag can forge it.
+const SCOPE_SEPARATOR = '\u001f'
+
+/** The registry name of `tag` invalidated through namespace `namespace` (`''` for the root). */
+export function scopedTag(namespace: string, tag: string): string {
+  return namespace === '' ? tag : namespace + SCOPE_SEPARATOR + tag
+}
+
+/**
+ * Tag invalidation without touching entries: each tag remembers when it was last invalidated, and an
+ * entry created before that moment is dead (hard) or stale (soft). An invalidation is O(1) whatever the
+ * number of entries, and no per-tag list of keys exists to leak. A state is forgotten once every entry
+ * that could predate it has physically expired.
+ */
+export class TagRegistry {
+  readonly #states = new Map<string, TagState>()
+  /** Invalidations of entries carrying *all* of several tags (`mode: 'all'`). */
+  readonly #sets: (TagState & { names: readonly string[] })[] = []
+
+  get size(): number {
+    return this.#states.size + this.#sets.length
+  }
+
+  /** Records an invalidation of the entries that carry every one of `names`. */
+  recordSet(names: readonly string[], state: Partial<TagState>): void {
+    const sorted = [...names].sort()
+    const existing = this.#sets.find((set) => set.names.join('\u001e') === sorted.join('\u001e'))
+    if (existing) {
+      existing.hard = Math.max(existing.hard, state.hard ?? 0)
+      existing.soft = Math.max(existing.soft, state.soft ?? 0)
+    } else this.#sets.push({ names: sorted, hard: state.hard ?? 0, soft: state.soft ?? 0 })
+  }
+
+  get(name: string): TagState | undefined {
+    return this.#states.get(name)
+  }
+
+  /** Records an invalidation; states only move forward, so a late or repeated message changes nothing. */
+  record(name: string, state: Partial<TagState>): void {
+    const current = this.#states.get(name)
+    const hard = Math.max(current?.hard ?? 0, state.hard ?? 0)
+    const soft = Math.max(current?.soft ?? 0, state.soft ?? 0)
+    if (current) {
+      current.hard = hard
+      current.soft = soft
+    } else this.#states.set(name, { hard, soft })
+  }
+
+  /**
+   * `HARD_INVALIDATED`, or the time until which the entry stays fresh given soft invalidations
+   * (its own `freshUntil` when none applies).
+   */
+  check(entry: CacheEntry): number {
+    const tags = entry.tags
+    if (tags === undefined || (this.#states.size === 0 && this.#sets.length === 0)) return entry.freshUntil
+    let freshUntil = entry.freshUntil
+    for (const set of this.#sets) {
+      if (set.names.every((name) => carries(entry, name))) {
+        freshUntil = this.#apply(set, entry.createdAt, freshUntil)
+        if (freshUntil === HARD_INVALIDATED) return HARD_INVALIDATED
+      }
+    }
+    const namespace = entry.namespace
+    for (let i = 0; i < tags.length; i++) {
+      const tag = tags[i]!
+      freshUntil = this.#apply(this.#states.get(tag), entry.createdAt, freshUntil)
+      if (freshUntil === HARD_INVALIDATED) return HARD_INVALIDATED
+      if (namespace) {
+        // Every enclosing namespace ('a:' and 'a:b:' for 'a:b:') may have invalidated the tag.
+        for (let end = namespace.indexOf(':'); end !== -1; end = namespace.indexOf(':', end + 1)) {
+          const state = this.#states.get(namespace.slice(0, end + 1) + SCOPE_SEPARATOR + tag)
+          freshUntil = this.#apply(state, entry.createdAt, freshUntil)
+          if (freshUntil === HARD_INVALIDATED) return HARD_INVALIDATED
+        }
+      }
+    }
+    return freshUntil
+  }
+
+  #apply(state: TagState | undefined, createdAt: number, freshUntil: number): number {
+    if (state === undefined) return freshUntil
+    if (createdAt <= state.hard) return HARD_INVALIDATED
+    if (createdAt <= state.soft && state.soft < freshUntil) return state.soft
+    return freshUntil
+  }
+
+  /** Drops states older than `now - maxLifetime`: no entry that predates them can still exist. */
+  prune(now: number, maxLifetime: number): void {
+    if (!Number.isFinite(maxLifetime)) return
+    for (const [name, state] of this.#states) {
+      if (Math.max(state.hard, state.soft) + maxLifetime < now) this.#states.delete(name)
+    }
+    for (let i = this.#sets.length - 1; i >= 0; i--) {
+      const set = this.#sets[i]!
+      if (Math.max(set.hard, set.soft) + maxLifetime < now) this.#sets.splice(i, 1)
+    }
+  }
+
+  clear(): void {
+    this.#states.clear()
+    this.#sets.length = 0
+  }
+}
+
+/** Whether an entry carries a (possibly namespace-scoped) tag name. */
+function carries(entry: CacheEntry, name: string): boolean {
+  const cut = name.indexOf(SCOPE_SEPARATOR)
+  const tag = cut === -1 ? name : name.slice(cut + 1)
+  if (!entry.tags?.includes(tag)) return false
+  return cut === -1 || (entry.namespace ?? '').startsWith(name.slice(0, cut))
+}
