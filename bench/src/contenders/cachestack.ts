@@ -1,0 +1,79 @@
+// cachestack, loaded at run time so the bench keeps working while the core API is being written:
+// a missing export makes the contender "unavailable" instead of breaking the other scenarios.
+// The structural types below are the part of the public contract (spec/core.md) the bench uses.
+import { Redis } from 'ioredis'
+import type { CacheAdapter, Contender, Tier } from './types.ts'
+
+interface StackLike {
+  get(key: string): Promise<unknown>
+  set(key: string, value: unknown, options?: { ttl?: number; tags?: string[] }): Promise<unknown>
+  getOrSet(
+    key: string,
+    factory: () => Promise<unknown>,
+    options?: { ttl?: number; tags?: string[] },
+  ): Promise<unknown>
+  invalidateByTag(tag: string): Promise<unknown>
+  clear(): Promise<unknown>
+  disconnect(): Promise<unknown>
+}
+
+type Ctor<T> = new (...args: any[]) => T
+
+interface CoreModule {
+  CacheStack: Ctor<StackLike>
+  MemoryLayer: Ctor<object>
+  RedisLayer?: Ctor<object>
+}
+
+async function loadCore(): Promise<{ core?: CoreModule; reason?: string }> {
+  try {
+    const mod = (await import('@cachestack/core')) as Partial<CoreModule>
+    if (typeof mod.CacheStack !== 'function') return { reason: 'CacheStack is not exported yet' }
+    if (typeof mod.MemoryLayer !== 'function') return { reason: 'MemoryLayer is not exported' }
+    return { core: mod as CoreModule }
+  } catch (error) {
+    return { reason: `@cachestack/core did not load: ${(error as Error).message.split('\n')[0]}` }
+  }
+}
+
+const loaded = await loadCore()
+
+/** Value handling of the memory layer: the default deep-frozen copy, or stored by reference. */
+export type MemoryValues = 'frozen-copy' | 'reference'
+
+export function cachestackContender(values: MemoryValues = 'frozen-copy'): Contender {
+  const core = loaded.core
+  const tiers: Tier[] = core?.RedisLayer ? ['memory', 'redis', 'two-tier'] : ['memory']
+  return {
+    name: values === 'frozen-copy' ? 'cachestack' : 'cachestack (values: reference)',
+    kind: 'cachestack',
+    packages: ['@cachestack/core'],
+    tiers,
+    supportsTags: true,
+    unavailable: loaded.reason,
+    async create(tier, env, options): Promise<CacheAdapter> {
+      if (!core) throw new Error(loaded.reason)
+      const layers: object[] = []
+      let client: Redis | undefined
+      if (tier !== 'redis') layers.push(new core.MemoryLayer({ maxItems: options.maxItems, values }))
+      if (tier !== 'memory') {
+        if (!core.RedisLayer) throw new Error('RedisLayer is not exported yet')
+        client = new Redis({ host: env.redis.host, port: env.redis.port, db: env.redis.db })
+        await client.ping()
+        layers.push(new core.RedisLayer({ client, prefix: `${options.prefix}:` }))
+      }
+      const cache = new core.CacheStack(layers, { ttl: env.ttlMs })
+      return {
+        get: (key) => cache.get(key),
+        set: (key, value, o) => cache.set(key, value, o?.tags ? { tags: o.tags } : undefined),
+        getOrSet: (key, factory, o) => cache.getOrSet(key, factory, o?.tags ? { tags: o.tags } : undefined),
+        invalidateTag: (tag) => cache.invalidateByTag(tag),
+        clear: () => cache.clear(),
+        async close() {
+          await cache.disconnect()
+          if (client && client.status !== 'end') await client.quit().catch(() => client?.disconnect())
+        },
+      }
+    },
+  }
+}

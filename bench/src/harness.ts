@@ -1,0 +1,99 @@
+// A small, dependency-free timing harness. Every operation is awaited (a synchronous store is
+// measured as an awaited one, like the async libraries); batches are timed with
+// process.hrtime.bigint(); a warm-up lets V8 optimise before any batch counts.
+
+export interface MeasureOptions {
+  /** Time spent running the operation before timing starts. */
+  warmupMs: number
+  /** Timed batches run until this much time has been measured... */
+  minTimeMs: number
+  /** ...or this many operations have been timed, whichever comes first. */
+  maxOps: number
+}
+
+export interface Sample {
+  /** Mean nanoseconds per operation over the timed batches. */
+  nsPerOp: number
+  ops: number
+}
+
+const BATCH_TARGET_NS = 2_000_000n
+
+declare const gc: (() => void) | undefined
+
+/** Runs a full collection when --expose-gc is on, so one contender's garbage is not billed to the next. */
+export function collectGarbage(): void {
+  if (typeof gc === 'function') {
+    gc()
+    gc()
+  }
+}
+
+/**
+ * Measures `op(i)` where `i` increases across warm-up and timed batches (so a miss scenario can use
+ * a fresh key per call). Batch size grows until one batch takes ~2 ms, which keeps the cost of
+ * reading the clock out of the result.
+ */
+export async function measure(op: (i: number) => unknown, options: MeasureOptions): Promise<Sample> {
+  let i = 0
+  let batch = 1
+  const warmupEnd = process.hrtime.bigint() + BigInt(options.warmupMs) * 1_000_000n
+  while (process.hrtime.bigint() < warmupEnd) {
+    const t0 = process.hrtime.bigint()
+    for (let j = 0; j < batch; j++) await op(i++)
+    if (process.hrtime.bigint() - t0 < BATCH_TARGET_NS && batch < 1 << 20) batch *= 2
+  }
+  const budget = BigInt(options.minTimeMs) * 1_000_000n
+  let elapsed = 0n
+  let ops = 0
+  while (elapsed < budget && ops < options.maxOps) {
+    const n = Math.min(batch, options.maxOps - ops)
+    const t0 = process.hrtime.bigint()
+    for (let j = 0; j < n; j++) await op(i++)
+    elapsed += process.hrtime.bigint() - t0
+    ops += n
+  }
+  return { nsPerOp: Number(elapsed) / ops, ops }
+}
+
+/** Times one awaited call (bursts, invalidations): nanoseconds. */
+export async function timeOnce(fn: () => Promise<unknown>): Promise<number> {
+  const t0 = process.hrtime.bigint()
+  await fn()
+  return Number(process.hrtime.bigint() - t0)
+}
+
+/** Order of contenders in round `round`: rotated by one each round so no one always runs first. */
+export function rotated<T>(items: readonly T[], round: number): T[] {
+  if (items.length === 0) return []
+  const k = round % items.length
+  return [...items.slice(k), ...items.slice(0, k)]
+}
+
+export interface Summary {
+  median: number
+  min: number
+  max: number
+  q1: number
+  q3: number
+}
+
+function quantile(sorted: readonly number[], q: number): number {
+  const pos = (sorted.length - 1) * q
+  const lo = Math.floor(pos)
+  const hi = Math.ceil(pos)
+  const a = sorted[lo] ?? Number.NaN
+  const b = sorted[hi] ?? Number.NaN
+  return a + (b - a) * (pos - lo)
+}
+
+export function summarize(values: readonly number[]): Summary {
+  const sorted = [...values].sort((a, b) => a - b)
+  return {
+    median: quantile(sorted, 0.5),
+    min: sorted[0] ?? Number.NaN,
+    max: sorted[sorted.length - 1] ?? Number.NaN,
+    q1: quantile(sorted, 0.25),
+    q3: quantile(sorted, 0.75),
+  }
+}

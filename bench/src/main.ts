@@ -1,0 +1,129 @@
+// `npm run bench [-- --quick] [--rounds N] [--only hit,miss,...]`: every scenario, one process, one
+// Redis. Prints tables and targets; writes bench/results/latest.json.
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import { contenders, heapExtras } from './contenders/index.ts'
+import type { MeasureOptions } from './harness.ts'
+import { describeMachine, formatMachine } from './machine.ts'
+import { startBenchRedis } from './redis-server.ts'
+import { formatScenario } from './report.ts'
+import { heapScenario } from './scenarios/heap.ts'
+import { hitScenario } from './scenarios/hit.ts'
+import { httpScenarios } from './scenarios/http.ts'
+import { missScenario } from './scenarios/miss.ts'
+import { stampedeScenario } from './scenarios/stampede.ts'
+import { taggedReadScenario, tagInvalidationScenario } from './scenarios/tags.ts'
+import type { RunContext, ScenarioResult } from './scenarios/types.ts'
+import { evaluateTargets, formatTargets } from './targets.ts'
+
+const QUICK: MeasureOptions = { warmupMs: 25, minTimeMs: 50, maxOps: 300_000 }
+const FULL: MeasureOptions = { warmupMs: 150, minTimeMs: 400, maxOps: 3_000_000 }
+const GROUPS = ['hit', 'miss', 'burst', 'tags', 'heap', 'http'] as const
+
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    rounds: { type: 'string' },
+    only: { type: 'string' },
+    out: { type: 'string' },
+  },
+})
+const quick = args.quick === true
+const only = new Set(args.only ? args.only.split(',') : GROUPS)
+const rounds = Number(args.rounds ?? 5)
+if (!Number.isInteger(rounds) || rounds < 1) throw new TypeError(`--rounds must be a positive integer`)
+const outFile = args.out ?? join(dirname(fileURLToPath(import.meta.url)), '..', 'results', 'latest.json')
+if (typeof (globalThis as { gc?: unknown }).gc !== 'function') {
+  console.warn('bench: run with --expose-gc (npm run bench does); heap numbers are meaningless without it')
+}
+
+const started = Date.now()
+const redis = await startBenchRedis()
+const stopRedis = () => void redis.stop()
+process.once('SIGINT', () => {
+  stopRedis()
+  process.exit(130)
+})
+
+const machine = describeMachine(
+  ['ioredis', 'lru-cache', ...contenders.flatMap((c) => c.packages)],
+  redis.version,
+)
+console.log(`## cachestack benchmark (${quick ? 'quick' : 'full'}, ${rounds} rounds, rotated order)\n`)
+console.log(formatMachine(machine))
+for (const c of contenders) if (c.unavailable) console.log(`note: ${c.name} unavailable: ${c.unavailable}`)
+console.log('')
+
+const ctx: RunContext = {
+  env: { redis, ttlMs: 10 * 60_000 },
+  rounds,
+  measure: quick ? QUICK : FULL,
+  quick,
+  heapEntries: 100_000,
+  log: (message) => console.error(`… ${message}`),
+}
+
+const results: ScenarioResult[] = []
+async function run(group: (typeof GROUPS)[number], label: string, work: () => Promise<ScenarioResult[]>) {
+  if (!only.has(group)) return
+  const t0 = Date.now()
+  ctx.log(`${label}`)
+  const produced = await work()
+  for (const scenario of produced) {
+    results.push(scenario)
+    console.log(`${formatScenario(scenario)}\n`)
+  }
+  ctx.log(`${label} took ${((Date.now() - t0) / 1000).toFixed(1)} s`)
+}
+
+try {
+  await run('hit', 'hits: memory', () => hitScenario(ctx, 'memory', contenders))
+  await run('hit', 'hits: Redis', () => hitScenario(ctx, 'redis', contenders))
+  await run('hit', 'hits: two-tier', () => hitScenario(ctx, 'two-tier', contenders))
+  await run('miss', 'misses: memory', () => missScenario(ctx, 'memory', contenders))
+  await run('miss', 'misses: Redis', () => missScenario(ctx, 'redis', contenders))
+  await run('miss', 'misses: two-tier', () => missScenario(ctx, 'two-tier', contenders))
+  await run('burst', 'cold burst, 1 instance', async () => [await stampedeScenario(ctx, 1, contenders)])
+  await run('burst', 'cold burst, 2 instances', async () => [await stampedeScenario(ctx, 2, contenders)])
+  await run('tags', 'tagged reads: memory', () => taggedReadScenario(ctx, 'memory', contenders))
+  await run('tags', 'tagged reads: two-tier', () => taggedReadScenario(ctx, 'two-tier', contenders))
+  await run('tags', 'tag invalidation: memory', async () => [
+    await tagInvalidationScenario(ctx, 'memory', contenders),
+  ])
+  await run('tags', 'tag invalidation: two-tier', async () => [
+    await tagInvalidationScenario(ctx, 'two-tier', contenders),
+  ])
+  await run('heap', 'heap per entry', async () => [await heapScenario(ctx, [...contenders, ...heapExtras])])
+  // HTTP scenarios (express / fastify / hono) plug in here; see scenarios/http.ts.
+  await run('http', 'http', () => httpScenarios(ctx, contenders))
+} finally {
+  await redis.stop()
+}
+
+const targets = evaluateTargets(results)
+console.log(formatTargets(targets))
+const seconds = (Date.now() - started) / 1000
+console.log(`\nfinished in ${seconds.toFixed(1)} s; results in ${outFile}`)
+
+mkdirSync(dirname(outFile), { recursive: true })
+writeFileSync(
+  outFile,
+  `${JSON.stringify(
+    {
+      date: new Date().toISOString(),
+      mode: quick ? 'quick' : 'full',
+      rounds,
+      measure: ctx.measure,
+      seconds,
+      machine,
+      scenarios: results,
+      targets,
+    },
+    null,
+    2,
+  )}\n`,
+)
+// Some client libraries keep sockets or timers alive after disconnect; the run is over.
+process.exit(0)

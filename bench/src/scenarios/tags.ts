@@ -1,0 +1,152 @@
+// Tags. Reads: the same instance serves tagged and untagged keys, so the difference is the price of
+// tag bookkeeping on a hit. Invalidation: time of one invalidateByTag call on a tag held by
+// ENTRIES_PER_TAG entries; afterwards every one of those entries must miss.
+import type { CacheAdapter, Contender, Tier } from '../contenders/index.ts'
+import { collectGarbage, rotated, summarize } from '../harness.ts'
+import { deepEqual, makeValue } from '../value.ts'
+import { checkHits } from './hit.ts'
+import { describe, runOpScenario } from './run-ops.ts'
+import type { Row, RunContext, ScenarioResult } from './types.ts'
+
+const KEYS = 1_024
+const TAGGED = Array.from({ length: KEYS }, (_, i) => `tagged:${i}`)
+const UNTAGGED = Array.from({ length: KEYS }, (_, i) => `plain:${i}`)
+const tier2 = (tier: Tier) => (tier === 'memory' ? 'memory' : 'memory + Redis')
+
+export function taggedReadScenario(ctx: RunContext, tier: Tier, contenders: readonly Contender[]) {
+  return runOpScenario(ctx, {
+    tier,
+    contenders: contenders.filter((c) => c.supportsTags),
+    createOptions: { tags: true },
+    async setup(adapter) {
+      for (let i = 0; i < KEYS; i++) {
+        await adapter.set(TAGGED[i]!, makeValue(i), { tags: [`group:${i % 16}`, 'catalog'] })
+        await adapter.set(UNTAGGED[i]!, makeValue(i))
+      }
+    },
+    async check(adapter) {
+      const failures = [
+        ...(await checkHits(adapter, 'tagged:', [0, 5, KEYS - 1])),
+        ...(await checkHits(adapter, 'plain:', [0, 5, KEYS - 1])),
+      ]
+      return { failures }
+    },
+    variants: [
+      {
+        id: `tagged-read-${tier}`,
+        title: `tagged read (2 tags per entry), ${tier2(tier)}`,
+        op: (adapter) => (i) => adapter.get(TAGGED[i & (KEYS - 1)]!),
+      },
+      {
+        id: `untagged-read-${tier}`,
+        title: `untagged read, same tag-enabled instance, ${tier2(tier)}`,
+        op: (adapter) => (i) => adapter.get(UNTAGGED[i & (KEYS - 1)]!),
+      },
+    ],
+  })
+}
+
+export async function tagInvalidationScenario(
+  ctx: RunContext,
+  tier: Tier,
+  contenders: readonly Contender[],
+): Promise<ScenarioResult> {
+  const tags = ctx.quick ? 20 : 50
+  const perTag = ctx.quick ? 20 : 50
+  const live: { contender: Contender; adapter?: CacheAdapter; row: Row }[] = []
+  for (const contender of contenders.filter((c) => c.supportsTags)) {
+    if (!contender.tiers.includes(tier) && contender.kind !== 'cachestack') continue
+    const row: Row = {
+      contender: contender.name,
+      kind: contender.kind,
+      status: 'ok',
+      failures: [],
+      samples: [],
+    }
+    live.push({ contender, row })
+    const unavailable =
+      contender.unavailable ?? (contender.tiers.includes(tier) ? undefined : `no ${tier} tier yet`)
+    if (unavailable) {
+      Object.assign(row, { status: 'unavailable', failures: [unavailable] })
+      continue
+    }
+    try {
+      const adapter = await contender.create(tier, ctx.env, {
+        prefix: `inv-${contender.name.replace(/\W+/g, '-')}`,
+        maxItems: 200_000,
+        tags: true,
+      })
+      live[live.length - 1]!.adapter = adapter
+      // Warm-up round: the same work once, untimed, and its correctness checked too.
+      const failures = await invalidateRound(adapter, 'warm', tags, perTag, () => {})
+      if (failures.length > 0) Object.assign(row, { status: 'failed', failures })
+    } catch (error) {
+      Object.assign(row, { status: 'failed', failures: [describe(error)] })
+    }
+  }
+
+  for (let round = 0; round < ctx.rounds; round++) {
+    for (const entry of rotated(live, round)) {
+      if (!entry.adapter || entry.row.status !== 'ok') continue
+      try {
+        const failures = await invalidateRound(entry.adapter, String(round), tags, perTag, (ns) =>
+          entry.row.samples.push(ns),
+        )
+        if (failures.length > 0) Object.assign(entry.row, { status: 'failed', failures })
+      } catch (error) {
+        Object.assign(entry.row, { status: 'failed', failures: [describe(error)] })
+      }
+    }
+  }
+  for (const entry of live) {
+    if (entry.row.samples.length > 0) entry.row.summary = summarize(entry.row.samples)
+    await entry.adapter?.close().catch(() => {})
+  }
+  await ctx.env.redis.flush()
+  return {
+    id: `tag-invalidation-${tier}`,
+    title: `invalidateByTag, ${perTag} entries per tag, ${tier2(tier)}`,
+    tier,
+    unit: 'ns/op',
+    rows: live.map((entry) => entry.row),
+    notes: ['time per invalidation call; every entry of the tag must miss afterwards (checked)'],
+  }
+}
+
+/** Writes `tags` x `perTag` tagged entries, times the invalidation of each tag, checks they all miss. */
+async function invalidateRound(
+  adapter: CacheAdapter,
+  round: string,
+  tags: number,
+  perTag: number,
+  record: (nsPerInvalidation: number) => void,
+): Promise<string[]> {
+  const value = makeValue(3)
+  const keep = `inv:${round}:untouched`
+  await adapter.set(keep, value, { tags: ['other'] })
+  for (let t = 0; t < tags; t++) {
+    for (let e = 0; e < perTag; e++) {
+      await adapter.set(`inv:${round}:${t}:${e}`, value, { tags: [`inv:${round}:${t}`, 'shared'] })
+    }
+  }
+  // Read once so L1 of a two-tier stack holds the entries: invalidation must reach it too.
+  for (let t = 0; t < tags; t++) await adapter.get(`inv:${round}:${t}:0`)
+  collectGarbage()
+  const t0 = process.hrtime.bigint()
+  for (let t = 0; t < tags; t++) await adapter.invalidateTag!(`inv:${round}:${t}`)
+  record(Number(process.hrtime.bigint() - t0) / tags)
+
+  const failures: string[] = []
+  for (let t = 0; t < tags; t++) {
+    for (let e = 0; e < perTag; e += Math.max(1, Math.floor(perTag / 4))) {
+      const got = await adapter.get(`inv:${round}:${t}:${e}`)
+      if (got !== undefined && got !== null) {
+        failures.push(`stale value after invalidating tag inv:${round}:${t}`)
+        return failures
+      }
+    }
+  }
+  if (!deepEqual(await adapter.get(keep), value))
+    failures.push('invalidation removed an entry of another tag')
+  return failures
+}
