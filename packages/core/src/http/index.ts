@@ -1,0 +1,56 @@
+export type { CollectedBody } from './body.ts'
+export { collectBody, toBytes } from './body.ts'
+export type { ServerResponseCaptureOptions } from './node-capture.ts'
+export { captureServerResponse, writeServerResponse } from './node-capture.ts'
+export type {
+  HttpCacheStore,
+  HttpEntryOptions,
+  HttpFactoryContext,
+  NormalizedResponseCacheOptions,
+  ResponseCacheOptions,
+  TagsOption,
+} from './options.ts'
+export {
+  DEFAULT_MAX_BODY_SIZE,
+  DEFAULT_STATUSES,
+  normalizeResponseCacheOptions,
+} from './options.ts'
+export type { BypassReason, NotStoredReason, RequestDecision } from './policy.ts'
+export { decideRequest, headersForbidStorage, MUTATION_METHODS, whyNotStored } from './policy.ts'
+export type { HandlerRun, RefreshRole } from './refresh.ts'
+export { REFRESH_HEADER } from './refresh.ts'
+export type { CacheState, OutgoingResponse, ReplayContext } from './reply.ts'
+export {
+  CACHE_STATUS_NAME,
+  cacheStatusValue,
+  passThroughHeaders,
+  replayCaptured,
+  replayStored,
+} from './reply.ts'
+export type { HttpRequestInfo, RequestKeyParts } from './request-key.ts'
+export {
+  canonicalQuery,
+  encodingVariantKey,
+  hashValue,
+  normalizeAcceptEncoding,
+  requestKey,
+} from './request-key.ts'
+export type { ResponseCacheConfig, ServeHandlers, ServeOutcome } from './response-cache.ts'
+export { DEFAULT_REFRESH_TIMEOUT, DEFAULT_RESPONSE_TTL, ResponseCache } from './response-cache.ts'
+export { isAuthorized, STATS_HEADERS, statsResponse } from './stats.ts'
+export type {
+  CapturedResponse,
+  EncodingVariantMarker,
+  HeaderList,
+  StoredResponse,
+} from './stored-response.ts'
+export {
+  getHeader,
+  headerListFrom,
+  ifNoneMatchHits,
+  isEncodingVariantMarker,
+  isStoredResponse,
+  strongEtag,
+  toStoredResponse,
+  variesOnEncoding,
+} from './stored-response.ts'

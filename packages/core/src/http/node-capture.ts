@@ -1,0 +1,137 @@
+import type { OutgoingHttpHeaders, ServerResponse } from 'node:http'
+import { toBytes } from './body.ts'
+import type { HandlerRun } from './refresh.ts'
+import type { OutgoingResponse } from './reply.ts'
+import { type HeaderList, headerListFrom } from './stored-response.ts'
+
+/** How a capture behaves. */
+export interface ServerResponseCaptureOptions {
+  /** Past this many body bytes the response is streamed through instead of buffered. */
+  maxBodySize: number
+  /** Headers added when the capture gives up buffering and streams the response through. */
+  passThroughHeaders(reason: 'too-large' | 'event-stream'): HeaderList
+  /** Awaited (with the status) before anything is streamed through; writes keep buffering meanwhile. */
+  beforePassThrough?: ((status: number) => Promise<void>) | undefined
+}
+
+const PATCHED = ['writeHead', 'write', 'end', 'flushHeaders'] as const
+type Patched = (typeof PATCHED)[number]
+type Callback = (error?: Error | null) => void
+
+/**
+ * Buffers what a handler writes to a Node `ServerResponse` — through `res.json`, `res.send`, `res.end`,
+ * `res.write` or a piped stream — by patching `writeHead`/`write`/`end`/`flushHeaders` on the object
+ * (never the prototype) and restoring them afterwards. Compression middleware installed after the
+ * capture wraps the patched methods, so the bytes captured are the bytes the client would get.
+ *
+ * Resolves with the buffered response (nothing sent yet), or with `streamed` once the body outgrows the
+ * cap or is an event stream: the response then flows to the client as the handler writes it.
+ */
+export function captureServerResponse<Res extends ServerResponse>(
+  res: Res,
+  options: ServerResponseCaptureOptions,
+): Promise<HandlerRun<Res>> {
+  const target = res as unknown as Record<Patched, unknown>
+  const saved = PATCHED.map((name) => ({ name, own: Object.hasOwn(res, name), fn: target[name] }))
+  const chunks: Buffer[] = []
+  const callbacks: Callback[] = []
+  let size = 0
+  let status: number | undefined
+  let ended = false
+  let passing = false
+
+  const restore = () => {
+    for (const { name, own, fn } of saved) {
+      if (own) target[name] = fn
+      else delete target[name]
+    }
+  }
+
+  return new Promise<HandlerRun<Res>>((resolve) => {
+    const finish = () => {
+      restore()
+      const headers = headerListFrom(res.getHeaders() as Record<string, string | string[] | number>)
+      resolve({
+        kind: 'captured',
+        response: { status: status ?? res.statusCode, headers, body: Buffer.concat(chunks, size) },
+        res,
+      })
+    }
+
+    const passThrough = (reason: 'too-large' | 'event-stream') => {
+      passing = true
+      resolve({ kind: 'streamed', reason })
+      const code = status ?? res.statusCode
+      const flush = () => {
+        restore()
+        for (const [name, value] of options.passThroughHeaders(reason)) res.setHeader(name, value)
+        res.writeHead(code)
+        for (const chunk of chunks) res.write(chunk)
+        chunks.length = 0
+        for (const callback of callbacks.splice(0)) callback()
+        if (ended) res.end()
+      }
+      if (!options.beforePassThrough) return flush()
+      options.beforePassThrough(code).then(flush, flush)
+    }
+
+    const isEventStream = () => String(res.getHeader('content-type') ?? '').startsWith('text/event-stream')
+
+    const append = (chunk: unknown, encoding?: BufferEncoding, callback?: Callback) => {
+      const bytes = toBytes(chunk, encoding)
+      if (bytes.byteLength) chunks.push(bytes)
+      size += bytes.byteLength
+      if (callback) {
+        if (passing) callbacks.push(callback)
+        else process.nextTick(callback)
+      }
+      if (!passing && (size > options.maxBodySize || isEventStream())) {
+        passThrough(isEventStream() ? 'event-stream' : 'too-large')
+      }
+    }
+
+    target.writeHead = (code: number, ...rest: unknown[]) => {
+      status = code
+      if (typeof rest[0] === 'string') res.statusMessage = rest.shift() as string
+      const headers = rest[0] as OutgoingHttpHeaders | readonly string[] | undefined
+      if (Array.isArray(headers)) {
+        for (let i = 0; i + 1 < headers.length; i += 2)
+          res.setHeader(headers[i] as string, headers[i + 1] as string)
+      } else if (headers) {
+        for (const [name, value] of Object.entries(headers))
+          if (value !== undefined) res.setHeader(name, value)
+      }
+      if (!passing && isEventStream()) passThrough('event-stream')
+      return res
+    }
+    target.flushHeaders = () => {
+      if (!passing && isEventStream()) passThrough('event-stream')
+    }
+    target.write = (chunk: unknown, encoding?: BufferEncoding | Callback, callback?: Callback) => {
+      if (typeof encoding === 'function') [callback, encoding] = [encoding, undefined]
+      append(chunk, encoding, callback)
+      return true
+    }
+    target.end = (chunk?: unknown, encoding?: BufferEncoding | Callback, callback?: Callback) => {
+      if (typeof chunk === 'function') [callback, chunk] = [chunk as Callback, undefined]
+      if (typeof encoding === 'function') [callback, encoding] = [encoding, undefined]
+      if (ended) return res
+      append(chunk, encoding)
+      ended = true
+      if (callback) res.once('finish', () => callback())
+      if (!passing) finish()
+      return res
+    }
+  })
+}
+
+/** Writes an answer to a Node `ServerResponse` (headers replace any of the same name already set). */
+export function writeServerResponse(res: ServerResponse, response: OutgoingResponse): void {
+  const grouped = new Map<string, string[]>()
+  for (const [name, value] of response.headers) grouped.set(name, [...(grouped.get(name) ?? []), value])
+  for (const [name, values] of grouped)
+    res.setHeader(name, values.length === 1 ? (values[0] as string) : values)
+  if (response.body === null) res.removeHeader('transfer-encoding')
+  res.writeHead(response.status)
+  res.end(response.body ?? undefined)
+}

@@ -1,0 +1,93 @@
+import type { HttpRequestInfo } from './request-key.ts'
+import {
+  type CapturedResponse,
+  type HeaderList,
+  ifNoneMatchHits,
+  type StoredResponse,
+  storedBody,
+} from './stored-response.ts'
+
+/** The `X-Cache` value of an answer. */
+export type CacheState = 'HIT' | 'MISS' | 'STALE' | 'BYPASS'
+
+/** An answer for the adapter to write as is; `body: null` means no body (HEAD, 304). */
+export interface OutgoingResponse {
+  status: number
+  headers: HeaderList
+  body: Uint8Array | null
+}
+
+/** How a cached answer came about, for `X-Cache`, `Age` and `Cache-Status`. */
+export interface ReplayContext {
+  state: CacheState
+  now: number
+  cacheStatusHeader: boolean
+  /** `Cache-Status` detail (`stored`, a not-stored reason...). */
+  detail?: string | undefined
+}
+
+/** The name this cache uses in RFC 9211 `Cache-Status`. */
+export const CACHE_STATUS_NAME = 'cachestack'
+
+// RFC 9110 §15.4.5: a 304 carries the validators and caching fields, never the representation's metadata.
+const DROPPED_ON_304 = new Set(['content-length', 'content-type', 'content-encoding', 'content-range'])
+
+/** RFC 9211 `Cache-Status` for an answer. */
+export function cacheStatusValue(state: CacheState, ttlSeconds: number | undefined, detail?: string): string {
+  let value = CACHE_STATUS_NAME
+  if (state === 'HIT' || state === 'STALE') value += `; hit; ttl=${ttlSeconds ?? 0}`
+  else if (state === 'MISS') value += detail === 'stored' ? '; fwd=uri-miss; stored' : '; fwd=uri-miss'
+  else value += '; fwd=bypass'
+  if (detail && detail !== 'stored') value += `; detail=${detail}`
+  return value
+}
+
+/** Headers added to an answer the handler writes itself (bypass, uncacheable responses). */
+export function passThroughHeaders(
+  state: CacheState,
+  cacheStatusHeader: boolean,
+  detail?: string,
+): HeaderList {
+  const headers: HeaderList = [['x-cache', state]]
+  if (cacheStatusHeader) headers.push(['cache-status', cacheStatusValue(state, undefined, detail)])
+  return headers
+}
+
+/**
+ * Builds the answer for a stored response: its exact status, headers and body, plus `ETag`, `Age`,
+ * `X-Cache` and optionally `Cache-Status`; a `304` when `If-None-Match` matches; no body for HEAD.
+ */
+export function replayStored<Req>(
+  stored: StoredResponse,
+  request: HttpRequestInfo<Req>,
+  context: ReplayContext,
+): OutgoingResponse {
+  const body = storedBody(stored)
+  const age = Math.max(0, Math.floor((context.now - stored.createdAt) / 1000))
+  const headers: HeaderList = stored.headers.map(([n, v]) => [n, v])
+  headers.push(['etag', stored.etag], ['age', String(age)], ['x-cache', context.state])
+  if (context.cacheStatusHeader) {
+    const ttl = Math.floor((stored.freshUntil - context.now) / 1000)
+    headers.push(['cache-status', cacheStatusValue(context.state, ttl, context.detail)])
+  }
+  if (ifNoneMatchHits(request.header('if-none-match'), stored.etag)) {
+    return { status: 304, headers: headers.filter(([name]) => !DROPPED_ON_304.has(name)), body: null }
+  }
+  headers.push(['content-length', String(body.byteLength)])
+  return { status: stored.status, headers, body: request.method === 'HEAD' ? null : body }
+}
+
+/** Builds the answer for a response that was not stored: as the handler wrote it, plus the cache headers. */
+export function replayCaptured<Req>(
+  captured: CapturedResponse,
+  request: HttpRequestInfo<Req>,
+  state: CacheState,
+  cacheStatusHeader: boolean,
+  detail?: string,
+): OutgoingResponse {
+  const headers: HeaderList = captured.headers.filter(
+    ([name]) => name !== 'x-cache' && name !== 'cache-status',
+  )
+  headers.push(...passThroughHeaders(state, cacheStatusHeader, detail))
+  return { status: captured.status, headers, body: request.method === 'HEAD' ? null : captured.body }
+}
