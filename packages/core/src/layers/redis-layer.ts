@@ -45,6 +45,10 @@ export class RedisLayer implements CacheLayer {
     this.#bytes = this.#codec.needsBytes
     this.#timeout = normalized.commandTimeout
     this.#allowUnprefixedClear = normalized.allowUnprefixedClear
+    if (this.#ownsClient) {
+      // Without a listener ioredis logs every connection error to the console; the stack decides instead.
+      this.client.on('error', (error: unknown) => this.#context?.reportError(error, 'connection'))
+    }
   }
 
   attach(context: LayerContext): void {
