@@ -1,3 +1,5 @@
+export type { CacheManager, CacheManagerOptions } from './cache-manager.ts'
+export { createCacheManager } from './cache-manager.ts'
 export type {
   CacheMetrics,
   CacheStackOptions,
@@ -7,6 +9,7 @@ export type {
   MsetEntry,
   OperationContext,
 } from './cache-stack.ts'
+
 export { CacheStack, OPERATION_CHANNEL } from './cache-stack.ts'
 export * from './errors.ts'
 export type { CompressionName } from './internal/compression.ts'

@@ -50,7 +50,8 @@ export async function readThrough(engine: StackEngine, request: ReadRequest): Pr
       countHit(engine, request, found, true)
       return valueOf(entry)
     }
-    if (now < entry.swrUntil && !forceFresh) {
+    // A soft invalidation moves the stale point earlier; the SWR window keeps its length from there.
+    if (now < freshUntil + (entry.swrUntil - entry.freshUntil) && !forceFresh) {
       countHit(engine, request, found, true)
       emitStale(engine, key, 'stale-while-revalidate')
       refreshInBackground(engine, request, entry)

@@ -91,7 +91,8 @@ export class TagRegistry {
   #apply(state: TagState | undefined, createdAt: number, freshUntil: number): number {
     if (state === undefined) return freshUntil
     if (createdAt <= state.hard) return HARD_INVALIDATED
-    if (createdAt <= state.soft && state.soft < freshUntil) return state.soft
+    // A soft invalidation makes the entry stale from the millisecond it happened on.
+    if (createdAt <= state.soft && state.soft < freshUntil) return Math.floor(state.soft)
     return freshUntil
   }
 
