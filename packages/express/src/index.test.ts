@@ -64,7 +64,7 @@ describe('cacheResponses (express)', () => {
     expect([hit.headers['x-cache'], hit.headers.age, hit.body.call]).toEqual(['HIT', '3', 1])
     expect(hit.headers.etag).toBe(miss.headers.etag)
     expect(hit.headers['content-type']).toMatch(/application\/json/)
-    const notModified = await request(server).get('/data').set('If-None-Match', miss.headers.etag)
+    const notModified = await request(server).get('/data').set('If-None-Match', String(miss.headers.etag))
     expect(notModified.status).toBe(304)
     expect(notModified.text).toBe('')
     expect(counter.calls).toBe(1)
