@@ -1,5 +1,5 @@
 import { DisconnectedError, LayerError, ValidationError } from '../errors.ts'
-import { type Duration, optionalDuration } from '../internal/units.ts'
+import { optionalDuration } from '../internal/units.ts'
 import {
   type CacheEntry,
   type CacheLayer,
@@ -10,13 +10,13 @@ import {
 } from '../layer.ts'
 import { MemoryLayer } from '../layers/memory-layer.ts'
 import type { BusMessage, CacheBus } from './bus-message.ts'
+import { LayerDegradation } from './degradation.ts'
 import { CacheEmitter } from './events.ts'
 import { globToRegExp } from './keys.ts'
 import { Metrics } from './metrics.ts'
 import {
   type CacheStackOptions,
   DEFAULT_BACKGROUND_REFRESH_TIMEOUT,
-  DEFAULT_DEGRADED_RETRY,
   type ResolvedEntryOptions,
   type ResolvedReadOptions,
   resolveReadOptions,
@@ -41,8 +41,9 @@ export interface Flight {
 /** Prefix of the stack's own bookkeeping keys in shared layers (tag states, generation). */
 export const SYSTEM_PREFIX = '__cs:'
 const TAG_KEY_PREFIX = `${SYSTEM_PREFIX}tag:`
+/** Shortest time a tag state is kept in a shared layer. */
+const MIN_TAG_STATE_RETENTION = 86_400_000
 const GENERATION_KEY = `${SYSTEM_PREFIX}generation`
-const MAX_PENDING_DELETES = 10_000
 
 /** Options of the stack that only the engine reads. */
 export interface EngineOptions extends CacheStackOptions {
@@ -75,10 +76,8 @@ export class StackEngine {
   /** Longest physical lifetime written so far: how long a tag state must be remembered. */
   maxLifetime = 0
   readonly #writePolicy: 'strict' | 'best-effort'
-  readonly #degradation: { retryAfter: number } | undefined
-  readonly #degradedUntil: number[]
-  readonly #probes: (NodeJS.Timeout | undefined)[]
-  readonly #pendingDeletes = new Set<string>()
+  /** Graceful degradation of shared layers; `undefined` when turned off. */
+  readonly degradation: LayerDegradation | undefined
   #lastStamp = 0
 
   constructor(layers: readonly CacheLayer[] | undefined, options: EngineOptions) {
@@ -113,9 +112,19 @@ export class StackEngine {
       optionalDuration(options.backgroundRefreshTimeout, 'backgroundRefreshTimeout') ??
       DEFAULT_BACKGROUND_REFRESH_TIMEOUT
     this.#writePolicy = options.writePolicy ?? 'best-effort'
-    this.#degradation = resolveDegradation(options.gracefulDegradation, list)
-    this.#degradedUntil = list.map(() => 0)
-    this.#probes = list.map(() => undefined)
+    const degradation = LayerDegradation.resolve(options.gracefulDegradation, list)
+    this.degradation =
+      degradation &&
+      new LayerDegradation(
+        list,
+        this.clock,
+        this.emitter,
+        {
+          tags: (i, names) => this.#writeTagStates(i, names),
+          matching: (i, scanPrefix, pattern) => this.#deleteMatchingIn(i, scanPrefix, pattern).then(() => {}),
+        },
+        degradation.retryAfter,
+      )
     this.bus = options.bus
     if (options.generation !== undefined) this.setGeneration(options.generation)
     const context: LayerContext = {
@@ -137,14 +146,14 @@ export class StackEngine {
   }
 
   isDegraded(layer: number): boolean {
-    return this.#degradedUntil[layer]! > 0
+    return this.degradation?.isDegraded(layer) ?? false
   }
 
   /** Walks the layers for a valid entry (not physically expired, not hard-invalidated) and back-fills. */
   async lookup(key: string): Promise<Found | undefined> {
     const layers = this.layers
     for (let i = 0; i < layers.length; i++) {
-      if (this.#degradedUntil[i]! > 0) continue
+      if (this.isDegraded(i)) continue
       const layer = layers[i]!
       let entry: CacheEntry | undefined
       const started = layer.isLocal ? 0 : performance.now()
@@ -185,7 +194,7 @@ export class StackEngine {
     const results: (Found | undefined)[] = keys.map(() => undefined)
     let missing = keys.map((_, i) => i)
     for (let i = 0; i < this.layers.length && missing.length > 0; i++) {
-      if (this.#degradedUntil[i]! > 0) continue
+      if (this.isDegraded(i)) continue
       let entries: (CacheEntry | undefined)[]
       try {
         entries = await this.layers[i]!.getMany(missing.map((j) => keys[j]!))
@@ -210,14 +219,19 @@ export class StackEngine {
   /** Reads one layer without counting or back-filling (for `inspect`). */
   async peek(i: number, key: string): Promise<Found | undefined> {
     try {
-      return await this.#validate(i, key, await this.layers[i]!.get(key))
+      return await this.#validate(i, key, await this.layers[i]!.get(key), false)
     } catch {
       return undefined
     }
   }
 
-  async #validate(i: number, key: string, entry: CacheEntry | undefined): Promise<Found | undefined> {
-    const counters = this.metrics.layers[i]!
+  async #validate(
+    i: number,
+    key: string,
+    entry: CacheEntry | undefined,
+    count = true,
+  ): Promise<Found | undefined> {
+    const counters = count ? this.metrics.layers[i]! : { hits: 0, misses: 0 }
     if (entry === undefined || this.clock.now() >= physicalEnd(entry)) {
       counters.misses++
       return undefined
@@ -236,8 +250,10 @@ export class StackEngine {
   backfill(key: string, entry: CacheEntry, from: number): void {
     const remaining = remainingLifetime(entry, this.clock.now())
     if (remaining !== undefined && remaining <= 0) return
+    // Tag states must outlive the back-filled copies too, not only what this instance wrote.
+    this.maxLifetime = Math.max(this.maxLifetime, remaining ?? Number.POSITIVE_INFINITY)
     for (let i = 0; i < from; i++) {
-      if (this.#degradedUntil[i]! > 0) continue
+      if (this.isDegraded(i)) continue
       this.#setLayer(i, key, entry, remaining).catch((error) => this.layerFailed(i, 'set', error, key))
       if (this.emitter.has('backfill')) {
         this.emitter.emit('backfill', {
@@ -291,13 +307,14 @@ export class StackEngine {
       return
     }
     this.maxLifetime = Math.max(this.maxLifetime, lifetime ?? Number.POSITIVE_INFINITY)
-    this.#pendingDeletes.delete(key)
     this.#invalidateFlight(key)
     let failures = 0
     let lastError: unknown
     const pending: Promise<void>[] = []
     for (let i = 0; i < this.layers.length; i++) {
-      if (this.#degradedUntil[i]! > 0) {
+      if (this.isDegraded(i)) {
+        // The layer keeps its older value: deleting it on recovery stops it from serving that.
+        this.degradation!.missedKeys(i, [key])
         failures++
         continue
       }
@@ -309,6 +326,7 @@ export class StackEngine {
           failures++
           lastError = error
           this.layerFailed(i, 'set', error, key)
+          this.degradation?.missedKeys(i, [key])
         }),
       )
     }
@@ -330,13 +348,15 @@ export class StackEngine {
   async deleteKeys(keys: readonly string[], publish = true, localOnly = false): Promise<void> {
     if (keys.length === 0) return
     for (const key of keys) this.#invalidateFlight(key)
-    await this.#eachLayer('delete', localOnly, async (layer, i) => {
-      if (this.#degradedUntil[i]! > 0) {
-        this.#rememberDeletes(keys)
-        return
-      }
-      await layer.deleteMany(keys)
-    })
+    await this.#eachLayer(
+      'delete',
+      localOnly,
+      async (layer, i) => {
+        if (this.isDegraded(i)) this.degradation!.missedKeys(i, keys)
+        else await layer.deleteMany(keys)
+      },
+      (i) => this.degradation?.missedKeys(i, keys),
+    )
     if (publish) this.publish({ v: 1, type: 'delete', keys: [...keys] })
   }
 
@@ -357,24 +377,45 @@ export class StackEngine {
   async clearPrefix(prefix: string, localOnly = false): Promise<void> {
     for (const [key, flight] of this.flights) if (key.startsWith(prefix)) flight.invalidated = true
     if (prefix === '' && !localOnly) this.tags.clear()
-    await this.#eachLayer('clear', localOnly, (layer) => layer.clear(prefix === '' ? undefined : prefix))
+    await this.#eachLayer(
+      'clear',
+      localOnly,
+      async (layer, i) => {
+        if (this.isDegraded(i)) this.degradation!.missedPrefix(i, prefix)
+        else await layer.clear(prefix === '' ? undefined : prefix)
+      },
+      (i) => this.degradation?.missedPrefix(i, prefix),
+    )
   }
 
   /** Deletes the keys under `scanPrefix` that match `pattern`, in every layer. */
   async deleteMatching(scanPrefix: string, pattern: RegExp, localOnly = false): Promise<number> {
     for (const [key, flight] of this.flights) if (pattern.test(key)) flight.invalidated = true
     let removed = 0
-    await this.#eachLayer('invalidate', localOnly, async (layer) => {
-      let batch: string[] = []
-      for await (const key of layer.keys(scanPrefix)) {
-        if (!key.startsWith(SYSTEM_PREFIX) && pattern.test(key)) batch.push(key)
-        if (batch.length >= 500) {
-          removed += await layer.deleteMany(batch)
-          batch = []
-        }
+    await this.#eachLayer(
+      'invalidate',
+      localOnly,
+      async (_layer, i) => {
+        if (this.isDegraded(i)) this.degradation!.missedPattern(i, scanPrefix, pattern)
+        else removed += await this.#deleteMatchingIn(i, scanPrefix, pattern)
+      },
+      (i) => this.degradation?.missedPattern(i, scanPrefix, pattern),
+    )
+    return removed
+  }
+
+  async #deleteMatchingIn(i: number, scanPrefix: string, pattern: RegExp): Promise<number> {
+    const layer = this.layers[i]!
+    let removed = 0
+    let batch: string[] = []
+    for await (const key of layer.keys(scanPrefix)) {
+      if (!key.startsWith(SYSTEM_PREFIX) && pattern.test(key)) batch.push(key)
+      if (batch.length >= 500) {
+        removed += await layer.deleteMany(batch)
+        batch = []
       }
-      if (batch.length > 0) removed += await layer.deleteMany(batch)
-    })
+    }
+    if (batch.length > 0) removed += await layer.deleteMany(batch)
     return removed
   }
 
@@ -387,9 +428,10 @@ export class StackEngine {
   ): Promise<void> {
     const state: Partial<TagState> = mode === 'hard' ? { hard: at } : { soft: at }
     for (const name of names) this.tags.record(name, state)
-    this.tags.prune(this.clock.now(), this.maxLifetime)
     if (mode === 'hard') for (const flight of this.flights.values()) flight.invalidated = true
     await this.#persistTagStates(names)
+    // Pruned after persisting: with a short lifetime the states just recorded may already qualify.
+    this.tags.prune(this.clock.now(), this.maxLifetime)
     if (publish) this.publish({ v: 1, type: 'tags', names: [...names], mode, at })
   }
 
@@ -406,17 +448,38 @@ export class StackEngine {
   }
 
   async #persistTagStates(names: readonly string[]): Promise<void> {
-    const lifetime = Number.isFinite(this.maxLifetime) ? Math.max(1, Math.ceil(this.maxLifetime)) : undefined
-    await this.#eachLayer('invalidate', false, async (layer, i) => {
-      if (layer.isLocal || this.#degradedUntil[i]! > 0) return
-      await layer.setMany(
-        names.map((name) => ({
-          key: TAG_KEY_PREFIX + name,
-          entry: tagEntry(this.tags.get(name)!),
-          ttl: lifetime,
-        })),
-      )
+    await this.#eachLayer(
+      'invalidate',
+      false,
+      async (layer, i) => {
+        if (layer.isLocal) return
+        if (this.isDegraded(i)) this.degradation!.missedTags(i, names)
+        else await this.#writeTagStates(i, names)
+      },
+      (i) => this.degradation?.missedTags(i, names),
+    )
+  }
+
+  /**
+   * Writes tag states to shared layer `i`, merged with what it holds: another instance may have
+   * recorded a later invalidation that this one has not heard of, and states must only move forward.
+   */
+  async #writeTagStates(i: number, names: readonly string[]): Promise<void> {
+    const layer = this.layers[i]!
+    const keys = names.map((name) => TAG_KEY_PREFIX + name)
+    const remote = await layer.getMany(keys)
+    remote.forEach((state, j) => {
+      if (state && typeof state.value === 'object' && state.value !== null) {
+        this.tags.record(names[j]!, state.value as TagState)
+      }
     })
+    // Other instances may have written longer-lived entries than this one has seen: keep at least a day.
+    const lifetime = Number.isFinite(this.maxLifetime)
+      ? Math.max(MIN_TAG_STATE_RETENTION, Math.ceil(this.maxLifetime))
+      : undefined
+    await layer.setMany(
+      names.map((name, j) => ({ key: keys[j]!, entry: tagEntry(this.tags.get(name)!), ttl: lifetime })),
+    )
   }
 
   /** Fetches the states of an entry's tags from the shared layer it came from (another instance may have set them). */
@@ -522,17 +585,11 @@ export class StackEngine {
     this.layers[i]!.delete(key).catch((error) => this.layerFailed(i, 'delete', error, key))
   }
 
-  #rememberDeletes(keys: readonly string[]): void {
-    for (const key of keys) {
-      if (this.#pendingDeletes.size >= MAX_PENDING_DELETES) break
-      this.#pendingDeletes.add(key)
-    }
-  }
-
   async #eachLayer(
     operation: string,
     localOnly: boolean,
     run: (layer: CacheLayer, i: number) => Promise<void>,
+    missed?: (i: number) => void,
   ): Promise<void> {
     let failures = 0
     let lastError: unknown
@@ -545,6 +602,7 @@ export class StackEngine {
           failures++
           lastError = error
           this.layerFailed(i, operation, error)
+          missed?.(i)
         }
       }),
     )
@@ -559,31 +617,7 @@ export class StackEngine {
     this.metrics.layers[i]!.errors++
     const wrapped = error instanceof LayerError ? error : new LayerError(layer.name, operation, error)
     this.emitter.emit('error', { error: wrapped, operation, ...(key !== undefined ? { key } : {}) })
-    if (!this.#degradation || layer.isLocal || this.#degradedUntil[i]! > 0 || this.disconnected) return
-    this.#degradedUntil[i] = this.clock.now() + this.#degradation.retryAfter
-    this.emitter.emit('layer-degraded', { layer: layer.name, error: wrapped })
-    this.#scheduleProbe(i)
-  }
-
-  #scheduleProbe(i: number): void {
-    const retryAfter = this.#degradation!.retryAfter
-    const timer = setTimeout(async () => {
-      this.#probes[i] = undefined
-      if (this.disconnected) return
-      try {
-        await this.layers[i]!.ping()
-        const pending = [...this.#pendingDeletes]
-        this.#pendingDeletes.clear()
-        if (pending.length > 0) await this.layers[i]!.deleteMany(pending)
-        this.#degradedUntil[i] = 0
-        this.emitter.emit('layer-recovered', { layer: this.layers[i]!.name })
-      } catch {
-        this.#degradedUntil[i] = this.clock.now() + retryAfter
-        this.#scheduleProbe(i)
-      }
-    }, retryAfter)
-    timer.unref()
-    this.#probes[i] = timer
+    if (!this.disconnected) this.degradation?.failed(i, wrapped)
   }
 
   async disconnect(): Promise<void> {
@@ -591,21 +625,11 @@ export class StackEngine {
     this.disconnected = true
     this.controller.abort(new DisconnectedError())
     for (const flight of this.flights.values()) flight.controller.abort(new DisconnectedError())
-    for (const timer of this.#probes) if (timer) clearTimeout(timer)
+    this.degradation?.dispose()
     await Promise.allSettled([...this.flights.values()].map((flight) => flight.promise))
     await this.bus?.dispose()
     await Promise.allSettled(this.layers.map((layer) => layer.dispose()))
   }
-}
-
-function resolveDegradation(option: CacheStackOptions['gracefulDegradation'], layers: readonly CacheLayer[]) {
-  const enabled = option === undefined ? layers.some((layer) => layer.isLocal) : option !== false
-  if (!enabled) return undefined
-  const retryAfter =
-    typeof option === 'object'
-      ? optionalDuration(option.retryAfter as Duration, 'gracefulDegradation.retryAfter')
-      : undefined
-  return { retryAfter: retryAfter ?? DEFAULT_DEGRADED_RETRY }
 }
 
 /** When the entry stops being servable at all. */
