@@ -1,8 +1,6 @@
-import { LRUCache } from 'lru-cache'
 import { LayerError, ValidationError } from '../errors.ts'
-import { estimateBytes, frozenCopy } from '../internal/freeze.ts'
-import type { Size } from '../internal/units.ts'
-import { optionalSize } from '../internal/units.ts'
+import { estimateBytes } from '../internal/freeze.ts'
+import { optionalSize, type Size } from '../internal/units.ts'
 import {
   type CacheEntry,
   type CacheLayer,
@@ -11,47 +9,79 @@ import {
   type LayerWrite,
   systemClock,
 } from '../layer.ts'
+import type { EntryStore } from './entry-store.ts'
+import { LfuStore } from './lfu-store.ts'
+import { LruStore } from './lru-store.ts'
+import { freezeInPlace } from './memory-values.ts'
 
 /** How values are handed out. */
 export type MemoryValueMode = 'frozen-copy' | 'reference'
 
+/** Which entry leaves first when a `MemoryLayer` is full. */
+export type MemoryEviction = 'lru' | 'lfu' | 'fifo'
+
+/** Options of `MemoryLayer`. */
 export interface MemoryLayerOptions {
   /** Layer name used in stats and per-layer TTL maps. @default 'memory' */
   name?: string
   /** Most entries held. @default 10_000 (unbounded only if `maxBytes` is given) */
   maxItems?: number
-  /** Total byte budget, e.g. `'100mb'`; sizes are estimated on write. */
+  /** Total byte budget, e.g. `'100mb'`; sizes are estimated on write. @default undefined (no budget) */
   maxBytes?: Size
-  /** Entries larger than this are refused with a `LayerError`. @default maxBytes */
+  /** Entries larger than this are refused with a `LayerError`; at most `maxBytes`. @default maxBytes */
   maxEntryBytes?: Size
-  /** Which entry leaves first when the layer is full. @default 'lru' */
-  eviction?: 'lru' | 'lfu' | 'fifo'
+  /**
+   * `'lru'` evicts the least recently used entry, `'lfu'` the least often used one (ties: least
+   * recently used), `'fifo'` the oldest write whatever its use. @default 'lru'
+   */
+  eviction?: MemoryEviction
   /**
    * `'frozen-copy'` stores a deep-frozen copy of every value written, so a caller can never change what
-   * the cache holds and a hit hands the value out with no copy at all. `'reference'` stores what it is
-   * given (fastest writes; mutating a value then changes the cached one). @default 'frozen-copy'
+   * the cache holds and a hit hands the value out with no copy at all (values holding a `Map`, `Set`,
+   * `Date` or typed array, which freezing cannot protect, are copied on each read instead).
+   * `'reference'` stores what it is given (fastest writes; mutating a value then changes the cached one).
+   * @default 'frozen-copy'
    */
   values?: MemoryValueMode
 }
 
 const DEFAULT_MAX_ITEMS = 10_000
+// Bookkeeping an entry costs beyond its value (entry object, timestamps, store node), for the budget.
+const ENTRY_OVERHEAD_BYTES = 96
 
 /**
- * The in-process layer, on `lru-cache`. Expiry is lazy (no timers), so any TTL works, including those
- * longer than the 24.8 days a `setTimeout` can hold.
+ * The in-process layer: `lru-cache` for `'lru'` and `'fifo'`, an O(1) LFU store for `'lfu'`. Expiry is
+ * lazy and read from the stack's clock (no timers), so any TTL works, including those longer than the
+ * 24.8 days a `setTimeout` can hold.
  */
 export class MemoryLayer implements CacheLayer {
   readonly name: string
   readonly isLocal = true
-  readonly #cache: LRUCache<string, CacheEntry>
-  readonly #readsRefresh: boolean
+  readonly #store: EntryStore
   readonly #copy: boolean
   readonly #maxEntryBytes: number | undefined
+  readonly #measure: boolean
+  /** Entries whose value freezing cannot protect; they are copied on read. */
+  readonly #copyOnRead = new WeakSet<CacheEntry>()
+  #anyCopyOnRead = false
   #clock: Clock = systemClock
 
   constructor(options: MemoryLayerOptions = {}) {
+    const name = options.name ?? 'memory'
+    if (typeof name !== 'string' || name === '') {
+      throw new ValidationError(`"name" must be a non-empty string; got ${String(name)}`, 'name')
+    }
     const maxBytes = optionalSize(options.maxBytes, 'maxBytes')
+    if (maxBytes !== undefined && maxBytes < 1) {
+      throw new ValidationError(`"maxBytes" must be at least 1 byte; got ${maxBytes}`, 'maxBytes')
+    }
     const maxEntryBytes = optionalSize(options.maxEntryBytes, 'maxEntryBytes')
+    if (maxEntryBytes !== undefined && (maxEntryBytes < 1 || maxEntryBytes > (maxBytes ?? Infinity))) {
+      throw new ValidationError(
+        `"maxEntryBytes" must be between 1 byte and "maxBytes"; got ${maxEntryBytes}`,
+        'maxEntryBytes',
+      )
+    }
     const eviction = options.eviction ?? 'lru'
     if (eviction !== 'lru' && eviction !== 'lfu' && eviction !== 'fifo') {
       throw new ValidationError(
@@ -61,7 +91,7 @@ export class MemoryLayer implements CacheLayer {
     }
     const maxItems = options.maxItems ?? (maxBytes === undefined ? DEFAULT_MAX_ITEMS : undefined)
     if (maxItems !== undefined && (!Number.isInteger(maxItems) || maxItems < 1)) {
-      throw new ValidationError(`"maxItems" must be a positive integer; got ${maxItems}`, 'maxItems')
+      throw new ValidationError(`"maxItems" must be a positive integer; got ${String(maxItems)}`, 'maxItems')
     }
     const values = options.values ?? 'frozen-copy'
     if (values !== 'frozen-copy' && values !== 'reference') {
@@ -70,18 +100,12 @@ export class MemoryLayer implements CacheLayer {
         'values',
       )
     }
-    this.name = options.name ?? 'memory'
+    this.name = name
     this.#copy = values === 'frozen-copy'
-    this.#readsRefresh = eviction !== 'fifo'
     this.#maxEntryBytes = maxEntryBytes ?? maxBytes
-    this.#cache = new LRUCache<string, CacheEntry>({
-      ...(maxItems !== undefined ? { max: maxItems } : {}),
-      ...(maxBytes !== undefined ? { maxSize: maxBytes, sizeCalculation: (entry) => entryBytes(entry) } : {}),
-      ttl: 0,
-      ttlAutopurge: false,
-      allowStale: false,
-      perf: { now: () => this.#clock.now() },
-    })
+    this.#measure = this.#maxEntryBytes !== undefined
+    const storeOptions = { maxItems, maxBytes, now: () => this.#clock.now() }
+    this.#store = eviction === 'lfu' ? new LfuStore(storeOptions) : new LruStore(storeOptions, eviction)
   }
 
   attach(context: LayerContext): void {
@@ -89,7 +113,9 @@ export class MemoryLayer implements CacheLayer {
   }
 
   get(key: string): CacheEntry | undefined {
-    return this.#readsRefresh ? this.#cache.get(key) : this.#cache.peek(key)
+    const entry = this.#store.get(key)
+    if (entry === undefined || !this.#anyCopyOnRead || !this.#copyOnRead.has(entry)) return entry
+    return { ...entry, value: structuredClone(entry.value) }
   }
 
   async getMany(keys: readonly string[]): Promise<(CacheEntry | undefined)[]> {
@@ -97,23 +123,27 @@ export class MemoryLayer implements CacheLayer {
   }
 
   set(key: string, entry: CacheEntry, ttl: number | undefined): void {
-    const stored = this.#copy ? { ...entry, value: frozenCopy(entry.value) } : entry
-    if (this.#maxEntryBytes !== undefined) {
-      const size = entryBytes(stored)
-      if (size > this.#maxEntryBytes) {
-        this.#cache.delete(key)
+    if (typeof ttl === 'number' && Number.isNaN(ttl)) {
+      throw new ValidationError('"ttl" must be a number of milliseconds; got NaN', 'ttl')
+    }
+    const stored = this.#copy ? this.#protect(entry) : entry
+    let size = 0
+    if (this.#measure) {
+      size = Math.ceil(entryBytes(stored))
+      if (size > this.#maxEntryBytes!) {
+        this.#store.delete(key)
         throw new LayerError(
           this.name,
           'set',
-          new RangeError(`entry of ~${size} bytes exceeds maxEntryBytes`),
+          new RangeError(`entry of ~${size} bytes exceeds maxEntryBytes (${this.#maxEntryBytes})`),
         )
       }
     }
     if (ttl !== undefined && ttl <= 0) {
-      this.#cache.delete(key)
+      this.#store.delete(key)
       return
     }
-    this.#cache.set(key, stored, ttl === undefined || !Number.isFinite(ttl) ? {} : { ttl })
+    this.#store.set(key, stored, ttl === undefined || !Number.isFinite(ttl) ? undefined : ttl, size)
   }
 
   async setMany(writes: readonly LayerWrite[]): Promise<void> {
@@ -121,56 +151,77 @@ export class MemoryLayer implements CacheLayer {
   }
 
   async delete(key: string): Promise<boolean> {
-    return this.#cache.delete(key)
+    return this.#store.delete(key)
   }
 
   async deleteMany(keys: readonly string[]): Promise<number> {
     let removed = 0
-    for (const key of keys) if (this.#cache.delete(key)) removed++
+    for (const key of keys) if (this.#store.delete(key)) removed++
     return removed
   }
 
   async clear(prefix?: string): Promise<void> {
     if (!prefix) {
-      this.#cache.clear()
+      this.#store.clear()
       return
     }
-    for (const key of [...this.#cache.keys()]) if (key.startsWith(prefix)) this.#cache.delete(key)
+    for (const key of [...this.#store.keys()]) if (key.startsWith(prefix)) this.#store.delete(key)
   }
 
   async *keys(prefix = ''): AsyncIterable<string> {
-    for (const key of [...this.#cache.keys()]) {
-      if (key.startsWith(prefix) && this.#cache.has(key)) yield key
+    for (const key of [...this.#store.keys()]) {
+      if (key.startsWith(prefix) && this.#store.has(key)) yield key
     }
   }
 
   async has(key: string): Promise<boolean> {
-    return this.#cache.has(key)
+    return this.#store.has(key)
   }
 
   async ttl(key: string): Promise<number | undefined> {
-    if (!this.#cache.has(key)) return undefined
-    const remaining = this.#cache.getRemainingTTL(key)
-    return remaining > 0 ? remaining : Number.POSITIVE_INFINITY
+    return this.#store.remainingTtl(key)
   }
 
   /** Number of entries held (expired ones not yet swept included). */
   get size(): number {
-    return this.#cache.size
+    return this.#store.size
   }
 
   /** Estimated bytes held, when a byte budget is set. */
   get bytes(): number {
-    return this.#cache.calculatedSize
+    return this.#store.bytes
   }
 
   async ping(): Promise<void> {}
 
   async dispose(): Promise<void> {
-    this.#cache.clear()
+    this.#store.clear()
+  }
+
+  /** A frozen private copy of `entry` (value and tags); flagged for copy-on-read when freezing is not enough. */
+  #protect(entry: CacheEntry): CacheEntry {
+    let value = entry.value
+    let frozen = true
+    if (value !== null && typeof value === 'object') {
+      try {
+        value = structuredClone(value)
+      } catch (error) {
+        // Functions, class instances with private state, sockets...: nothing a cache could copy.
+        throw new LayerError(this.name, 'set', error)
+      }
+      frozen = freezeInPlace(value)
+    }
+    const stored: CacheEntry = { ...entry, value }
+    if (entry.tags) stored.tags = Object.freeze([...entry.tags]) as string[]
+    Object.freeze(stored)
+    if (!frozen) {
+      this.#copyOnRead.add(stored)
+      this.#anyCopyOnRead = true
+    }
+    return stored
   }
 }
 
 function entryBytes(entry: CacheEntry): number {
-  return estimateBytes(entry.value) + 96 + (entry.tags ? entry.tags.length * 24 : 0)
+  return estimateBytes(entry.value) + ENTRY_OVERHEAD_BYTES + (entry.tags ? entry.tags.length * 24 : 0)
 }
