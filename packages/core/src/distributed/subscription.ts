@@ -1,0 +1,122 @@
+import { type Cluster, Redis, type RedisOptions } from 'ioredis'
+import { isCluster } from '../layers/redis-commands.ts'
+
+/** What a `Subscription` reports to its owner. */
+export interface SubscriptionHandlers {
+  message(payload: string): void
+  /** The connection came back after a loss: messages sent meanwhile were missed. */
+  reconnected(): void
+}
+
+// On a Cluster, a subscriber that keeps failing to reconnect moves to another master after this many tries.
+const ATTEMPTS_BEFORE_MOVING = 3
+
+/**
+ * One dedicated pub/sub connection on one channel, that knows when it may have missed messages.
+ *
+ * On a single Redis it is `client.duplicate()`. On a Cluster it is a plain connection to one master:
+ * classic `PUBLISH` is forwarded to every node of a cluster, so any node hears every message. We do not
+ * use the Cluster's own subscriber (what `cluster.duplicate().subscribe()` gives) because it silently
+ * moves to another node when its node drops, with no event — and a bus must know when it was deaf.
+ * Sharded pub/sub (`SSUBSCRIBE`) would put the whole bus on one shard anyway (one channel = one slot).
+ */
+export class Subscription {
+  readonly #client: Redis | Cluster
+  readonly #channel: string
+  readonly #handlers: SubscriptionHandlers
+  #connection: Redis | undefined
+  #lost = false
+  #failures = 0
+  #closed = false
+  #nodeIndex = 0
+
+  constructor(client: Redis | Cluster, channel: string, handlers: SubscriptionHandlers) {
+    this.#client = client
+    this.#channel = channel
+    this.#handlers = handlers
+  }
+
+  /** Resolves once the channel is subscribed. */
+  async start(): Promise<void> {
+    const connection = await this.#open()
+    await connection.subscribe(this.#channel)
+  }
+
+  get connected(): boolean {
+    return this.#connection?.status === 'ready' && !this.#lost
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true
+    const connection = this.#connection
+    this.#connection = undefined
+    if (!connection) return
+    connection.removeAllListeners('close')
+    await connection.quit().catch(() => connection.disconnect())
+  }
+
+  async #open(): Promise<Redis> {
+    const connection = isCluster(this.#client)
+      ? new Redis({ ...(await this.#clusterNode(this.#client)), lazyConnect: false })
+      : this.#client.duplicate({ lazyConnect: false })
+    this.#connection = connection
+    // Connection errors are expected during an outage; the bus reports the outage through reconnects.
+    connection.on('error', () => {})
+    connection.on('message', (channel: string, payload: string) => {
+      if (channel === this.#channel) this.#handlers.message(payload)
+    })
+    connection.on('close', () => {
+      if (this.#connection === connection && !this.#closed) this.#lost = true
+    })
+    connection.on('reconnecting', () => {
+      if (this.#connection !== connection || this.#closed) return
+      if (isCluster(this.#client) && ++this.#failures >= ATTEMPTS_BEFORE_MOVING) this.#move(connection)
+    })
+    connection.on('ready', () => {
+      if (this.#connection === connection) this.#resume(connection)
+    })
+    return connection
+  }
+
+  #resume(connection: Redis): void {
+    this.#failures = 0
+    if (!this.#lost || this.#closed) return
+    // ioredis re-subscribes by itself on reconnect; subscribing again and waiting for the reply orders
+    // the distrust after the subscription is live, so nothing can slip between the two.
+    connection.subscribe(this.#channel).then(
+      () => {
+        if (this.#connection !== connection || !this.#lost) return
+        this.#lost = false
+        this.#handlers.reconnected()
+      },
+      () => {},
+    )
+  }
+
+  /** Cluster only: the current master does not come back, listen on the next one. */
+  #move(old: Redis): void {
+    this.#failures = 0
+    this.#lost = true
+    this.#nodeIndex++
+    old.removeAllListeners('close')
+    old.disconnect()
+    this.#open().then(
+      (connection) => {
+        // #resume runs on 'ready' and calls `reconnected` once the subscription is confirmed.
+        if (connection.status === 'ready') this.#resume(connection)
+      },
+      () => {},
+    )
+  }
+
+  async #clusterNode(cluster: Cluster): Promise<RedisOptions> {
+    let nodes = cluster.nodes('master')
+    if (nodes.length === 0) {
+      await new Promise<void>((resolve) => cluster.once('ready', () => resolve()))
+      nodes = cluster.nodes('master')
+    }
+    const node = nodes[this.#nodeIndex % nodes.length]!
+    const { host, port, username, password, tls, family } = node.options
+    return { ...cluster.options.redisOptions, host, port, username, password, tls, family }
+  }
+}
