@@ -13,8 +13,11 @@ const entry = (value: unknown): CacheEntry => ({
 /** The obvious O(n) LFU the store must agree with: evict the lowest (uses, last use), never the entry just written. */
 class ModelLfu {
   readonly items = new Map<string, { value: unknown; uses: number; lastUse: number }>()
+  readonly maxItems: number
   #tick = 0
-  constructor(readonly maxItems: number) {}
+  constructor(maxItems: number) {
+    this.maxItems = maxItems
+  }
 
   get(key: string): unknown {
     const item = this.items.get(key)
