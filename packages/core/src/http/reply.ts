@@ -10,7 +10,7 @@ import {
 /** The `X-Cache` value of an answer. */
 export type CacheState = 'HIT' | 'MISS' | 'STALE' | 'BYPASS'
 
-/** An answer for the adapter to write as is; `body: null` means no body (HEAD, 304). */
+/** An answer for the adapter to write as is; `body: null` means no body (304). */
 export interface OutgoingResponse {
   status: number
   headers: HeaderList
@@ -55,7 +55,7 @@ export function passThroughHeaders(
 
 /**
  * Builds the answer for a stored response: its exact status, headers and body, plus `ETag`, `Age`,
- * `X-Cache` and optionally `Cache-Status`; a `304` when `If-None-Match` matches; no body for HEAD.
+ * `X-Cache` and optionally `Cache-Status`; a `304` when `If-None-Match` matches.
  */
 export function replayStored<Req>(
   stored: StoredResponse,
@@ -74,13 +74,13 @@ export function replayStored<Req>(
     return { status: 304, headers: headers.filter(([name]) => !DROPPED_ON_304.has(name)), body: null }
   }
   headers.push(['content-length', String(body.byteLength)])
-  return { status: stored.status, headers, body: request.method === 'HEAD' ? null : body }
+  // HEAD keeps the body: Node, Fastify and Hono all drop a HEAD body themselves and derive Content-Length from it.
+  return { status: stored.status, headers, body }
 }
 
 /** Builds the answer for a response that was not stored: as the handler wrote it, plus the cache headers. */
-export function replayCaptured<Req>(
+export function replayCaptured(
   captured: CapturedResponse,
-  request: HttpRequestInfo<Req>,
   state: CacheState,
   cacheStatusHeader: boolean,
   detail?: string,
@@ -89,5 +89,5 @@ export function replayCaptured<Req>(
     ([name]) => name !== 'x-cache' && name !== 'cache-status',
   )
   headers.push(...passThroughHeaders(state, cacheStatusHeader, detail))
-  return { status: captured.status, headers, body: request.method === 'HEAD' ? null : captured.body }
+  return { status: captured.status, headers, body: captured.body }
 }

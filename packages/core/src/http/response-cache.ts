@@ -203,13 +203,7 @@ export class ResponseCache<Req, Res> {
   #ownAnswer(request: HttpRequestInfo<Req>, state: MissState<Res>): ServeOutcome | undefined {
     if (!state.run) return undefined
     if (state.run.kind === 'streamed') return { action: 'done' }
-    const response = replayCaptured(
-      state.run.response,
-      request,
-      'MISS',
-      this.options.cacheStatusHeader,
-      state.reason,
-    )
+    const response = replayCaptured(state.run.response, 'MISS', this.options.cacheStatusHeader, state.reason)
     return { action: 'send', response }
   }
 

@@ -1,0 +1,225 @@
+import { Readable } from 'node:stream'
+import { type CacheStack, type Clock, type Duration, ValidationError } from '@cachestack/core'
+import {
+  collectBody,
+  type HandlerRun,
+  type HeaderList,
+  type HttpRequestInfo,
+  headerListFrom,
+  isAuthorized,
+  type OutgoingResponse,
+  ResponseCache,
+  type ResponseCacheOptions,
+  type ServeOutcome,
+  statsResponse,
+  toBytes,
+} from '@cachestack/core/http'
+import type { FastifyInstance, FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify'
+import fp from 'fastify-plugin'
+
+/** Per-route options, given as `config: { cache: {...} }` (or `cache: true` for the plugin's defaults). */
+export type RouteCacheOptions = ResponseCacheOptions<FastifyRequest, FastifyReply>
+
+/** Options of `statsRoute` and of the plugin's `stats` option. */
+export interface StatsRouteOptions {
+  /** Must return `true` for the stats to be served; anything else answers 403. */
+  authorize: (request: FastifyRequest) => boolean | Promise<boolean>
+  /** Where the plugin mounts the route. @default '/cache/stats' */
+  path?: string
+}
+
+/** Options of the plugin: the stack, defaults for every cached route, and the optional stats route. */
+export interface CachePluginOptions extends RouteCacheOptions {
+  /** The `CacheStack` (or a namespace of one); also decorated as `fastify.cache`. */
+  cache: CacheStack
+  /** The clock the stack was built with, so `Age` and staleness agree with it. @default Date.now */
+  clock?: Clock
+  /** A background refresh that gets no answer within this is abandoned. @default '30s' */
+  refreshTimeout?: Duration
+  /** Mounts `statsRoute` at `stats.path`. */
+  stats?: StatsRouteOptions
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The stack given to the cachestack plugin. */
+    cache: CacheStack
+  }
+  interface FastifyContextConfig {
+    /** Response caching for this route: `true` for the plugin's defaults, or options merged over them. */
+    cache?: RouteCacheOptions | boolean
+  }
+}
+
+type RequestState =
+  | { mode: 'refresh'; deliver(run: HandlerRun<unknown>): void }
+  | { mode: 'mutation' }
+  | { mode: 'leader'; captured(run: HandlerRun<FastifyReply>): void; outcome: Promise<ServeOutcome> }
+
+const CONDITIONAL = ['if-none-match', 'if-modified-since', 'if-match', 'if-unmodified-since', 'if-range']
+/** Default path of the stats route. */
+export const DEFAULT_STATS_PATH = '/cache/stats'
+
+function requestInfo(request: FastifyRequest): HttpRequestInfo<FastifyRequest> {
+  const q = request.url.indexOf('?')
+  const headers = { ...request.headers }
+  return {
+    method: request.method.toUpperCase(),
+    host: request.headers.host ?? '',
+    path: q === -1 ? request.url : request.url.slice(0, q),
+    query: q === -1 ? '' : request.url.slice(q + 1),
+    header: (name) => {
+      const value = headers[name]
+      return Array.isArray(value) ? value.join(', ') : value
+    },
+    raw: request,
+  }
+}
+
+function writeReply(reply: FastifyReply, response: OutgoingResponse): FastifyReply {
+  for (const name of Object.keys(reply.getHeaders())) reply.removeHeader(name)
+  const grouped = new Map<string, string[]>()
+  for (const [name, value] of response.headers) grouped.set(name, [...(grouped.get(name) ?? []), value])
+  for (const [name, values] of grouped) reply.header(name, values.length === 1 ? values[0] : values)
+  return reply.code(response.status)
+}
+
+function addHeaders(reply: FastifyReply, headers: HeaderList): void {
+  for (const [name, value] of headers) reply.header(name, value)
+}
+
+/** Buffers an `onSend` payload under the cap; past it (or for an event stream) hands back a stream to send. */
+async function capturePayload(
+  reply: FastifyReply,
+  payload: unknown,
+  maxBodySize: number,
+): Promise<{ run: HandlerRun<FastifyReply>; payload: unknown }> {
+  const headers = headerListFrom(reply.getHeaders() as Record<string, string>)
+  const response = (body: Uint8Array) => ({ status: reply.statusCode, headers, body })
+  const stream = payload as { pipe?: unknown } | null
+  if (stream && typeof stream.pipe === 'function') {
+    if (String(reply.getHeader('content-type') ?? '').startsWith('text/event-stream')) {
+      return { run: { kind: 'streamed', reason: 'event-stream' }, payload }
+    }
+    const collected = await collectBody(payload as AsyncIterable<unknown>, maxBodySize)
+    if (!collected.complete) {
+      return { run: { kind: 'streamed', reason: 'too-large' }, payload: Readable.from(collected.stream) }
+    }
+    return {
+      run: { kind: 'captured', response: response(collected.body), res: reply },
+      payload: collected.body,
+    }
+  }
+  const body = toBytes(payload)
+  return { run: { kind: 'captured', response: response(body), res: reply }, payload }
+}
+
+/**
+ * A route handler answering `cache.getStats()` as JSON, 403 unless `authorize(request)` returns true;
+ * always `Cache-Control: no-store` and `X-Content-Type-Options: nosniff`.
+ */
+export function statsRoute(options: { cache: CacheStack } & StatsRouteOptions): RouteHandlerMethod {
+  const { cache, authorize } = options
+  if (typeof authorize !== 'function') {
+    throw new ValidationError(
+      '"authorize" must be a function: stats are never public by default',
+      'authorize',
+    )
+  }
+  return async (request, reply) => {
+    const response = statsResponse(cache, await isAuthorized(authorize, request))
+    return writeReply(reply, response).send(Buffer.from(response.body ?? []))
+  }
+}
+
+async function cachePlugin(fastify: FastifyInstance, options: CachePluginOptions): Promise<void> {
+  const { stats, ...defaults } = options
+  const engines = new WeakMap<object, ResponseCache<FastifyRequest, FastifyReply> | null>()
+  const states = new WeakMap<FastifyRequest, RequestState>()
+  const build = (config: RouteCacheOptions | boolean | undefined) =>
+    config === undefined || config === false
+      ? null
+      : new ResponseCache<FastifyRequest, FastifyReply>(
+          config === true ? defaults : { ...defaults, ...config },
+        )
+  // Validates the plugin's own defaults now, and every route's options as the route is declared.
+  build(true)
+  fastify.decorate('cache', options.cache)
+  fastify.addHook('onRoute', (route) => void build(route.config?.cache))
+
+  const engineFor = (request: FastifyRequest) => {
+    const config = request.routeOptions.config
+    let engine = engines.get(config)
+    if (engine === undefined) engines.set(config, (engine = build(config.cache)))
+    return engine
+  }
+
+  fastify.addHook('onRequest', async (request, reply) => {
+    const engine = engineFor(request)
+    if (!engine) return
+    const info = requestInfo(request)
+    const role = engine.refreshRole(info)
+    if (role.role === 'foreign') return
+    if (role.role === 'owner') return void states.set(request, { mode: 'refresh', deliver: role.deliver })
+    const decision = engine.decide(info)
+    if (decision.action === 'bypass') return addHeaders(reply, engine.passThrough('BYPASS', decision.reason))
+    if (decision.action === 'invalidate') return void states.set(request, { mode: 'mutation' })
+    let produced = false
+    let deliver: (run: HandlerRun<FastifyReply>) => void = () => {}
+    let started: () => void = () => {}
+    const start = new Promise<void>((resolve) => (started = resolve))
+    const outcome = engine.serve(info, {
+      produce: () => {
+        produced = true
+        started()
+        return new Promise((resolve) => (deliver = resolve))
+      },
+      dispatch: (extra) => {
+        const headers = { ...request.headers, ...extra }
+        for (const name of CONDITIONAL) delete headers[name]
+        fastify.inject({ method: 'GET', url: request.url, headers }).catch(() => {})
+      },
+    })
+    await Promise.race([start, outcome])
+    if (produced) {
+      // This request runs the handler for everyone waiting on the key; onSend hands its answer over.
+      for (const name of CONDITIONAL) delete request.headers[name]
+      return void states.set(request, { mode: 'leader', captured: (run) => deliver(run), outcome })
+    }
+    const result = await outcome
+    if (result.action === 'send')
+      return writeReply(reply, result.response).send(result.response.body ?? undefined)
+    if (result.action === 'run') addHeaders(reply, result.headers)
+  })
+
+  fastify.addHook('onSend', async (request, reply, payload) => {
+    const state = states.get(request)
+    const engine = engineFor(request)
+    if (!state || !engine) return payload
+    states.delete(request)
+    const maxBodySize = engine.options.maxBodySize
+    if (state.mode === 'mutation') {
+      await engine.afterMutation(requestInfo(request), reply.statusCode, reply)
+      return payload
+    }
+    const captured = await capturePayload(reply, payload, maxBodySize)
+    if (state.mode === 'refresh') {
+      state.deliver(captured.run)
+      return captured.payload
+    }
+    if (captured.run.kind === 'streamed') addHeaders(reply, engine.passThrough('MISS', captured.run.reason))
+    state.captured(captured.run)
+    const result = await state.outcome
+    if (result.action !== 'send') return captured.payload
+    writeReply(reply, result.response)
+    return result.response.body === null ? '' : Buffer.from(result.response.body)
+  })
+
+  if (stats) {
+    fastify.get(stats.path ?? DEFAULT_STATS_PATH, statsRoute({ cache: options.cache, ...stats }))
+  }
+}
+
+/** The cachestack Fastify plugin: `app.register(cachestack, { cache, ...defaults, stats? })`. */
+export const cachestack = fp(cachePlugin, { fastify: '5.x', name: '@cachestack/fastify' })
+export default cachestack
