@@ -10,6 +10,7 @@ import {
 } from '../layer.ts'
 import { MemoryLayer } from '../layers/memory-layer.ts'
 import type { BusMessage, CacheBus } from './bus-message.ts'
+import { CircuitBreakers } from './circuit-breaker.ts'
 import { LayerDegradation } from './degradation.ts'
 import { CacheEmitter } from './events.ts'
 import { globToRegExp } from './keys.ts'
@@ -21,7 +22,11 @@ import {
   type ResolvedReadOptions,
   resolveReadOptions,
 } from './options.ts'
+import type { SingleFlight } from './single-flight.ts'
+import { FetcherRateLimiter } from './rate-limiter.ts'
 import { HARD_INVALIDATED, TagRegistry, type TagState } from './tags.ts'
+import { AccessProfiles, entryTtl, jitterTtl } from './ttl-policy.ts'
+import { resolveWriteBehind, WriteBehindQueue } from './write-behind.ts'
 
 /** A hit found by walking the layers. `freshUntil` accounts for soft tag invalidations. */
 export interface Found {
@@ -48,6 +53,8 @@ const GENERATION_KEY = `${SYSTEM_PREFIX}generation`
 /** Options of the stack that only the engine reads. */
 export interface EngineOptions extends CacheStackOptions {
   bus?: CacheBus
+  /** Cross-instance stampede protection (see `RedisSingleFlight`). @default undefined (per process only) */
+  singleFlight?: SingleFlight
 }
 
 /**
@@ -68,6 +75,7 @@ export class StackEngine {
   readonly backgroundRefreshTimeout: number
   readonly controller = new AbortController()
   readonly bus: CacheBus | undefined
+  readonly singleFlight: SingleFlight | undefined
   generationPrefix = ''
   /** False when stack defaults (forceFresh, refreshAhead) need the full read path even for L1 hits. */
   readonly fastPath: boolean
@@ -78,6 +86,14 @@ export class StackEngine {
   readonly #writePolicy: 'strict' | 'best-effort'
   /** Graceful degradation of shared layers; `undefined` when turned off. */
   readonly degradation: LayerDegradation | undefined
+  /** Circuit breakers guarding factories (`circuitBreaker`). */
+  readonly breakers: CircuitBreakers
+  /** Start-rate budgets of factories (`fetcherRateLimit`). */
+  readonly rateLimiter: FetcherRateLimiter
+  /** Hit counts of keys, for `adaptiveTtl`. */
+  readonly profiles = new AccessProfiles()
+  /** The queue of `writeStrategy: 'write-behind'`; `undefined` for write-through. */
+  readonly writeBehind: WriteBehindQueue | undefined
   #lastStamp = 0
 
   constructor(layers: readonly CacheLayer[] | undefined, options: EngineOptions) {
@@ -106,7 +122,12 @@ export class StackEngine {
     this.l1 = list[0]!.isLocal ? list[0] : undefined
     this.clock = options.clock ?? systemClock
     this.defaults = resolveReadOptions(options)
-    this.fastPath = !this.defaults.forceFresh && this.defaults.refreshAhead === undefined
+    // Sliding and adaptive TTLs must see every hit; the L1 fast path would skip them.
+    this.fastPath =
+      !this.defaults.forceFresh &&
+      this.defaults.refreshAhead === undefined &&
+      !this.defaults.slidingTtl &&
+      this.defaults.adaptiveTtl === undefined
     this.metrics = new Metrics(list.map((layer) => layer.name))
     this.backgroundRefreshTimeout =
       optionalDuration(options.backgroundRefreshTimeout, 'backgroundRefreshTimeout') ??
@@ -125,7 +146,24 @@ export class StackEngine {
         },
         degradation.retryAfter,
       )
+    this.breakers = new CircuitBreakers(this.clock)
+    this.rateLimiter = new FetcherRateLimiter(this.clock)
+    const writeBehind = resolveWriteBehind(options.writeStrategy, options.writeBehind)
+    this.writeBehind =
+      writeBehind &&
+      new WriteBehindQueue(
+        {
+          layers: list,
+          isDegraded: (i) => this.isDegraded(i),
+          failed: (i, error, keys) => {
+            if (error !== undefined) this.layerFailed(i, 'set', error)
+            this.degradation?.missedKeys(i, keys)
+          },
+        },
+        writeBehind,
+      )
     this.bus = options.bus
+    this.singleFlight = options.singleFlight
     if (options.generation !== undefined) this.setGeneration(options.generation)
     const context: LayerContext = {
       clock: this.clock,
@@ -273,18 +311,41 @@ export class StackEngine {
     options: ResolvedEntryOptions,
     extra?: Partial<CacheEntry>,
   ): Promise<void> {
-    const entry = this.createEntry(namespace, value, options)
+    const ttl =
+      options.ttlPolicy || options.adaptiveTtl
+        ? entryTtl(options, this.#userKey(key), value, this.clock.now(), this.profiles.hits(key))
+        : options.ttl
+    const entry = this.createEntry(namespace, value, ttl === options.ttl ? options : { ...options, ttl })
     if (extra) Object.assign(entry, extra)
     await this.writeEntry(key, entry, options.layerTtls)
+  }
+
+  /** The key without its generation prefix, as `ttlPolicy` functions see it. */
+  #userKey(key: string): string {
+    const prefix = this.generationPrefix
+    return prefix !== '' && key.startsWith(prefix) ? key.slice(prefix.length) : key
+  }
+
+  /**
+   * Rewrites an entry whose fresh period slid (`slidingTtl`): local layers every time, shared layers
+   * only when `shared`, and without a bus message (other instances slide their own copies).
+   */
+  touch(key: string, entry: CacheEntry, shared: boolean): void {
+    const lifetime = remainingLifetime(entry, this.clock.now())
+    this.maxLifetime = Math.max(this.maxLifetime, lifetime ?? Number.POSITIVE_INFINITY)
+    for (let i = 0; i < this.layers.length; i++) {
+      if ((!shared && !this.layers[i]!.isLocal) || this.isDegraded(i)) continue
+      this.#setLayer(i, key, entry, lifetime).catch((error) => this.layerFailed(i, 'set', error, key))
+    }
   }
 
   createEntry(namespace: string, value: unknown, options: ResolvedEntryOptions): CacheEntry {
     const forever = options.ttl >= FOREVER
     const createdAt = this.stamp()
     const now = Math.floor(createdAt)
-    const ttl = forever ? FOREVER : jitter(options.ttl, options.ttlJitter)
+    const ttl = forever ? FOREVER : jitterTtl(options.ttl, options.ttlJitter)
     const freshUntil = forever ? FOREVER : now + ttl
-    return {
+    const entry: CacheEntry = {
       value,
       createdAt,
       freshUntil,
@@ -293,6 +354,8 @@ export class StackEngine {
       tags: options.tags as string[] | undefined,
       namespace: namespace === '' ? undefined : namespace,
     }
+    if (options.slidingTtl && !forever && options.ttl > 0) entry.sliding = options.ttl
+    return entry
   }
 
   async writeEntry(
@@ -321,8 +384,12 @@ export class StackEngine {
       const perLayer = layerTtls?.[this.layers[i]!.name]
       const layerEntry = perLayer === undefined ? entry : capFresh(entry, now + perLayer)
       const layerLifetime = perLayer === undefined ? lifetime : remainingLifetime(layerEntry, now)
+      const write =
+        this.writeBehind && !this.layers[i]!.isLocal
+          ? this.writeBehind.enqueue(i, key, layerEntry, layerLifetime)
+          : this.#setLayer(i, key, layerEntry, layerLifetime)
       pending.push(
-        this.#setLayer(i, key, layerEntry, layerLifetime).catch((error) => {
+        write.catch((error) => {
           failures++
           lastError = error
           this.layerFailed(i, 'set', error, key)
@@ -348,6 +415,10 @@ export class StackEngine {
   async deleteKeys(keys: readonly string[], publish = true, localOnly = false): Promise<void> {
     if (keys.length === 0) return
     for (const key of keys) this.#invalidateFlight(key)
+    if (this.writeBehind) {
+      this.writeBehind.drop(keys)
+      await this.writeBehind.settled()
+    }
     await this.#eachLayer(
       'delete',
       localOnly,
@@ -377,6 +448,10 @@ export class StackEngine {
   async clearPrefix(prefix: string, localOnly = false): Promise<void> {
     for (const [key, flight] of this.flights) if (key.startsWith(prefix)) flight.invalidated = true
     if (prefix === '' && !localOnly) this.tags.clear()
+    if (this.writeBehind) {
+      this.writeBehind.dropMatching((key) => key.startsWith(prefix))
+      await this.writeBehind.settled()
+    }
     await this.#eachLayer(
       'clear',
       localOnly,
@@ -391,6 +466,10 @@ export class StackEngine {
   /** Deletes the keys under `scanPrefix` that match `pattern`, in every layer. */
   async deleteMatching(scanPrefix: string, pattern: RegExp, localOnly = false): Promise<number> {
     for (const [key, flight] of this.flights) if (pattern.test(key)) flight.invalidated = true
+    if (this.writeBehind) {
+      this.writeBehind.dropMatching((key) => pattern.test(key))
+      await this.writeBehind.settled()
+    }
     let removed = 0
     await this.#eachLayer(
       'invalidate',
@@ -552,18 +631,19 @@ export class StackEngine {
       case 'pattern':
         await this.deleteMatching(message.namespace, globToRegExp(message.pattern), true)
         return
-      case 'tags':
+      case 'tags': {
+        // Stamped with the later of the sender's clock and ours: every entry this instance holds was
+        // created before now by our clock, so a sender whose clock lags ours cannot spare one of them.
+        const at = Math.max(message.at, this.stamp())
         if (message.all) {
-          this.tags.recordSet(
-            message.names,
-            message.mode === 'hard' ? { hard: message.at } : { soft: message.at },
-          )
+          this.tags.recordSet(message.names, message.mode === 'hard' ? { hard: at } : { soft: at })
           return
         }
         for (const name of message.names) {
-          this.tags.record(name, message.mode === 'hard' ? { hard: message.at } : { soft: message.at })
+          this.tags.record(name, message.mode === 'hard' ? { hard: at } : { soft: at })
         }
         return
+      }
       case 'generation':
         if (this.generation === undefined || message.value > this.generation)
           this.setGeneration(message.value)
@@ -627,7 +707,10 @@ export class StackEngine {
     for (const flight of this.flights.values()) flight.controller.abort(new DisconnectedError())
     this.degradation?.dispose()
     await Promise.allSettled([...this.flights.values()].map((flight) => flight.promise))
+    // Queued writes reach the shared layers before they close; a crash before this point loses them.
+    await this.writeBehind?.dispose()
     await this.bus?.dispose()
+    await this.singleFlight?.dispose()
     await Promise.allSettled(this.layers.map((layer) => layer.dispose()))
   }
 }
@@ -652,11 +735,6 @@ function capFresh(entry: CacheEntry, freshUntil: number): CacheEntry {
     swrUntil: Math.max(freshUntil, entry.swrUntil - shift),
     graceUntil: Math.max(freshUntil, entry.graceUntil - shift),
   }
-}
-
-function jitter(ttl: number, spread: number): number {
-  if (spread <= 0) return ttl
-  return Math.max(1, Math.round(ttl + (Math.random() * 2 - 1) * spread))
 }
 
 function tagEntry(state: TagState): CacheEntry {

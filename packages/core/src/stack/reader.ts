@@ -8,6 +8,7 @@ import {
   resolveEntryOptions,
   resolveReadOptions,
 } from './options.ts'
+import { type FlightLease, landedEntry } from './single-flight.ts'
 
 /** Filled in by a read for the diagnostics channel. */
 export interface ReadTrace {
@@ -132,7 +133,7 @@ function startFlight(
   const factory = request.factory!
   const controller = new AbortController()
   const flight: Flight = { promise: Promise.resolve(), invalidated: false, background, controller }
-  const run = async (): Promise<unknown> => {
+  const run = async (lease?: FlightLease): Promise<unknown> => {
     const context = new FactoryContextImpl<unknown>(request.userKey, graced, controller.signal)
     let value: unknown
     try {
@@ -143,7 +144,7 @@ function startFlight(
     if (context.skipped) return value
     const resolved = context.overrides ? resolveEntryOptions(context.overrides, options) : options
     if (value === undefined) {
-      if (options.negativeCache && !flight.invalidated && !engine.disconnected) {
+      if (options.negativeCache && !flight.invalidated && !engine.disconnected && (await holds(lease))) {
         const negative = { ...resolved, ttl: options.negativeTtl, layerTtls: undefined }
         await engine
           .write(key, namespace, null, negative, { missing: true })
@@ -152,19 +153,34 @@ function startFlight(
       return undefined
     }
     if (options.shouldCache && !options.shouldCache(value)) return value
-    if (!flight.invalidated && !engine.disconnected) {
+    if (!flight.invalidated && !engine.disconnected && (await holds(lease))) {
       await engine.write(key, namespace, value, resolved).catch((error) => reportWrite(engine, key, error))
     }
     engine.backoffUntil.delete(key)
     return value
   }
-  flight.promise = run().finally(() => {
+  // Across instances: the local dedupe above lets one caller per process through to the shared lease.
+  const shared = engine.singleFlight
+  const since = options.forceFresh ? engine.clock.now() : Number.NEGATIVE_INFINITY
+  const work = shared
+    ? shared.run(key, {
+        compute: run,
+        landed: () => landedEntry(engine, key, since),
+        signal: controller.signal,
+      })
+    : run()
+  flight.promise = work.finally(() => {
     if (engine.flights.get(key) === flight) engine.flights.delete(key)
   })
   // Waiters that gave up (soft timeout) or background runs must never surface an unhandled rejection.
   flight.promise.catch(() => {})
   engine.flights.set(key, flight)
   return flight
+}
+
+/** Without a shared lease there is nothing to check; with one, the write waits for its fence check. */
+function holds(lease: FlightLease | undefined): boolean | Promise<boolean> {
+  return lease === undefined || lease.confirm()
 }
 
 /** One background refresh per key; abandoned after `backgroundRefreshTimeout`. */

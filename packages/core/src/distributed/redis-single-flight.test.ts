@@ -1,0 +1,174 @@
+import type { Cluster, Redis } from 'ioredis'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { createTestCluster, createTestRedis, uniquePrefix } from '../../../../tools/test-redis.ts'
+import { CacheStack } from '../cache-stack.ts'
+import { FactoryError, ValidationError } from '../errors.ts'
+import { MemoryLayer } from '../layers/memory-layer.ts'
+import { RedisLayer } from '../layers/redis-layer.ts'
+import { RedisSingleFlight } from './redis-single-flight.ts'
+import { eventually } from './test-fixtures/helpers.ts'
+
+const targets: [string, () => Redis | Cluster][] = [
+  ['a single Redis', createTestRedis],
+  ['a Redis Cluster', createTestCluster],
+]
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+describe.each(targets)('RedisSingleFlight on %s', (_label, connect) => {
+  let client: Redis | Cluster
+  const stacks: CacheStack[] = []
+  beforeAll(() => {
+    client = connect()
+  })
+  afterEach(async () => {
+    await Promise.all(stacks.splice(0).map((stack) => stack.disconnect()))
+  })
+  afterAll(async () => {
+    await client.quit()
+  })
+
+  /** `count` instances sharing one Redis prefix and one single-flight prefix. */
+  function instances(count: number, lease = '30s') {
+    const prefix = uniquePrefix('flight')
+    return Array.from({ length: count }, () => {
+      const flight = new RedisSingleFlight({ client, lease, prefix: `${prefix}sf:` })
+      const stack = new CacheStack([new MemoryLayer(), new RedisLayer({ client, prefix })], {
+        singleFlight: flight,
+      })
+      stacks.push(stack)
+      return { stack, flight, prefix }
+    })
+  }
+
+  it('runs the factory once for 4 instances x 25 concurrent misses, waiters woken by notification', async () => {
+    const list = instances(4)
+    let calls = 0
+    const factory = async () => {
+      calls++
+      await sleep(50)
+      return { answer: 42 }
+    }
+    const results = await Promise.all(
+      list.flatMap(({ stack }) => Array.from({ length: 25 }, () => stack.getOrSet('hot', factory))),
+    )
+    expect(calls).toBe(1)
+    expect(results).toHaveLength(100)
+    for (const result of results) expect(result).toEqual({ answer: 42 })
+    const stats = list.map(({ flight }) => flight.stats)
+    expect(stats.reduce((sum, s) => sum + s.acquired, 0)).toBe(1)
+    // A 30s lease and a test that ends in milliseconds: the waiters were woken by the holder's message.
+    expect(stats.reduce((sum, s) => sum + s.expiredChecks, 0)).toBe(0)
+    expect(stats.reduce((sum, s) => sum + s.notified, 0)).toBe(3)
+  })
+
+  it('hands over to exactly one waiter when the winner fails', async () => {
+    const list = instances(4)
+    let calls = 0
+    const factory = async () => {
+      calls++
+      await sleep(30)
+      if (calls === 1) throw new Error('backend hiccup')
+      return 'recovered'
+    }
+    const results = await Promise.allSettled(
+      list.flatMap(({ stack }) => Array.from({ length: 10 }, () => stack.getOrSet('k', factory))),
+    )
+    expect(calls).toBe(2)
+    const failed = results.filter((result) => result.status === 'rejected')
+    // The holder's own ten callers share its error; everybody else gets the taken-over value.
+    expect(failed).toHaveLength(10)
+    for (const result of failed) expect((result as PromiseRejectedResult).reason).toBeInstanceOf(FactoryError)
+    for (const result of results) if (result.status === 'fulfilled') expect(result.value).toBe('recovered')
+  })
+
+  it('hands over to exactly one waiter when the winner skips caching', async () => {
+    const list = instances(3)
+    let calls = 0
+    const values = await Promise.all(
+      list.map(({ stack }) =>
+        stack.getOrSet('k', async (ctx) => {
+          calls++
+          await sleep(30)
+          return calls === 1 ? ctx.skip('not for caching') : 'cached'
+        }),
+      ),
+    )
+    expect(calls).toBe(2)
+    expect(values.sort()).toEqual(['cached', 'cached', 'not for caching'])
+  })
+
+  it('keeps the lease while a slow factory runs (renewal)', async () => {
+    const list = instances(2, '150ms')
+    let calls = 0
+    const factory = async () => {
+      calls++
+      await sleep(600)
+      return 'slow'
+    }
+    const [first, second] = [
+      list[0]!.stack.getOrSet('k', factory),
+      sleep(20).then(() => list[1]!.stack.getOrSet('k', factory)),
+    ]
+    expect(await Promise.all([first, second])).toEqual(['slow', 'slow'])
+    expect(calls).toBe(1)
+    // The waiter looked at the lease several times and found it renewed each time.
+    expect(list[1]!.flight.stats.expiredChecks).toBeGreaterThan(1)
+  })
+
+  it('fences off a holder that lost its lease: it cannot overwrite the newer value', async () => {
+    const [a, b] = instances(2)
+    const raw = client
+    let release!: () => void
+    const gate = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    const old = a!.stack.getOrSet('k', async () => {
+      await gate
+      return 'old'
+    })
+    const leaseKey = `${a!.prefix}sf:{k}:lease`
+    await eventually(async () => expect(await raw.exists(leaseKey)).toBe(1))
+    // What a stalled holder sees: its lease expired (here removed) and another instance took over.
+    await raw.del(leaseKey)
+    expect(await b!.stack.getOrSet('k', async () => 'new')).toBe('new')
+    release()
+    expect(await old).toBe('old')
+    expect(a!.flight.stats.fenced).toBe(1)
+    const fresh = new CacheStack([new RedisLayer({ client, prefix: a!.prefix })])
+    stacks.push(fresh)
+    expect(await fresh.get('k')).toBe('new')
+  })
+
+  it('serves a value that landed between the miss and the lease without running the factory', async () => {
+    const [a, b] = instances(2)
+    await b!.stack.set('k', 'already there')
+    let calls = 0
+    // A's L1 is empty and Redis holds the value: the plain lookup finds it before any lease.
+    expect(await a!.stack.getOrSet('k', () => ++calls)).toBe('already there')
+    expect(calls).toBe(0)
+  })
+})
+
+describe('RedisSingleFlight options', () => {
+  it('names the bad option', () => {
+    const client = createTestRedis()
+    const cases: [object, string][] = [
+      [{}, 'client'],
+      [{ client, lease: 'soon' }, 'lease'],
+      [{ client, lease: 5 }, 'lease'],
+      [{ client, prefix: 3 }, 'prefix'],
+    ]
+    for (const [options, option] of cases) {
+      let error: unknown
+      try {
+        new RedisSingleFlight(options as never)
+      } catch (caught) {
+        error = caught
+      }
+      expect(error).toBeInstanceOf(ValidationError)
+      expect((error as ValidationError).option).toBe(option)
+    }
+    client.disconnect()
+  })
+})

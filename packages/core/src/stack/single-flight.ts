@@ -1,0 +1,44 @@
+import type { StackEngine } from './engine.ts'
+
+/** Held by the one instance that runs the factory for a key. */
+export interface FlightLease {
+  /**
+   * Called right before the result is written: false when this instance no longer holds the key (its
+   * lease expired and another may have written a newer value), and the result must not be stored.
+   */
+  confirm(): Promise<boolean>
+}
+
+/** What the read path hands to a `SingleFlight` for one key. */
+export interface SharedWork<T> {
+  /** Runs the factory and stores its result (after `lease.confirm()`). */
+  compute(lease: FlightLease): Promise<T>
+  /** The value another instance stored meanwhile, if the layers now hold a fresh one. */
+  landed(): Promise<{ value: T } | undefined>
+  /** Fires when the caller gives up (hard timeout, disconnect): stop waiting. */
+  signal: AbortSignal
+}
+
+/**
+ * Cross-instance stampede protection (see `RedisSingleFlight`). The in-process dedupe stays in front:
+ * only the first caller of a key in a process reaches `run`.
+ */
+export interface SingleFlight {
+  /** Runs `work.compute` here while holding the key, or waits for the instance that does and returns what it landed. */
+  run<T>(key: string, work: SharedWork<T>): Promise<T>
+  dispose(): Promise<void>
+}
+
+/**
+ * `landed` for the read path: a fresh entry now in the layers. `since` excludes entries that were
+ * already there (a `forceFresh` read wants a value computed after it started).
+ */
+export async function landedEntry(
+  engine: StackEngine,
+  key: string,
+  since: number,
+): Promise<{ value: unknown } | undefined> {
+  const found = await engine.lookup(key)
+  if (!found || engine.clock.now() >= found.freshUntil || found.entry.createdAt < since) return undefined
+  return { value: found.entry.missing ? undefined : found.entry.value }
+}
