@@ -189,18 +189,18 @@ export class ResponseCache<Req, Res> {
       })
     } catch {
       // The handler failed (FactoryError) or a layer did: fail open, never fail the request on the cache's behalf.
-      return this.#ownAnswer(request, state) ?? { action: 'run', headers: this.passThrough('MISS') }
+      return this.#ownAnswer(state) ?? { action: 'run', headers: this.passThrough('MISS') }
     }
     if (state.stored && (isEncodingVariantMarker(value) || sameResponse(value, state.stored))) {
       return { action: 'send', response: this.#replay(state.stored, request, 'MISS') }
     }
     if (isStoredResponse(value)) return { action: 'send', response: this.#replay(value, request) }
     if (isEncodingVariantMarker(value)) return isVariant ? { action: 'run', headers: [] } : 'variant'
-    return this.#ownAnswer(request, state) ?? { action: 'run', headers: this.passThrough('MISS') }
+    return this.#ownAnswer(state) ?? { action: 'run', headers: this.passThrough('MISS') }
   }
 
   /** The answer this request's own handler run produced, when it ran and was not stored. */
-  #ownAnswer(request: HttpRequestInfo<Req>, state: MissState<Res>): ServeOutcome | undefined {
+  #ownAnswer(state: MissState<Res>): ServeOutcome | undefined {
     if (!state.run) return undefined
     if (state.run.kind === 'streamed') return { action: 'done' }
     const response = replayCaptured(state.run.response, 'MISS', this.options.cacheStatusHeader, state.reason)
