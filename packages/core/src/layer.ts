@@ -30,6 +30,8 @@ export interface CacheEntry<T = unknown> {
   namespace?: string | undefined
   /** Set on a cached "not found" (negative caching): the value is a placeholder and reads answer `undefined`. */
   missing?: true | undefined
+  /** Set by `slidingTtl`: each hit moves `freshUntil` to now + this many ms (windows move with it). */
+  sliding?: number | undefined
 }
 
 /** What a stack hands each layer when the layer joins it. */

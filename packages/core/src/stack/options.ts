@@ -1,6 +1,23 @@
 import { ValidationError } from '../errors.ts'
 import { type Duration, optionalDuration, parseDuration } from '../internal/units.ts'
 import type { Clock } from '../layer.ts'
+import {
+  type CircuitBreakerOptions,
+  type ResolvedCircuitBreaker,
+  resolveCircuitBreaker,
+} from './circuit-breaker.ts'
+import type { GracefulDegradationOption } from './degradation.ts'
+import { type FetcherRateLimitOptions, type ResolvedRateLimit, resolveRateLimit } from './rate-limiter.ts'
+import {
+  type AdaptiveTtlOptions,
+  type ResolvedAdaptiveTtl,
+  type ResolvedTtlPolicy,
+  resolveAdaptiveTtl,
+  resolveTimeZone,
+  resolveTtlPolicy,
+  type TtlPolicy,
+} from './ttl-policy.ts'
+import type { WriteBehindOptions } from './write-behind.ts'
 
 /** A fresh period, or one per layer name (`{ memory: '30s', redis: '10m' }`). */
 export type TtlOption = Duration | Record<string, Duration>
@@ -17,8 +34,19 @@ export interface EntryOptions {
   staleIfError?: Duration | false
   /** Tags for group invalidation. */
   tags?: readonly string[]
-  /** Stores `ttl ± uniform(0, ttlJitter)`, never below 1 ms. */
+  /** Stores `ttl ± uniform(0, ttlJitter)`, never below 1 ms (a ttl of 0 stays 0). @default 0 */
   ttlJitter?: Duration
+  /**
+   * Derives the ttl from the clock or the value: `'until-midnight'`, `'next-hour'`, `{ alignTo }` or
+   * `({ key, value }) => duration`. Replaces `ttl` when set. @default undefined
+   */
+  ttlPolicy?: TtlPolicy
+  /** IANA time zone for `ttlPolicy` boundaries. @default undefined (UTC) */
+  timeZone?: string
+  /** Each hit moves the end of the fresh period to `now + ttl` (sessions). @default false */
+  slidingTtl?: boolean
+  /** Hot keys get longer TTLs, up to a maximum (`true` takes the defaults). @default undefined */
+  adaptiveTtl?: boolean | AdaptiveTtlOptions
 }
 
 /** Options of reads that may run a factory. */
@@ -44,6 +72,10 @@ export interface ReadOptions extends EntryOptions {
   refreshAhead?: Duration
   /** Returned instead of `undefined` on a miss (object form of `get`). */
   defaultValue?: unknown
+  /** Stops calling a failing factory for a while; `false` turns the stack's breaker off. @default undefined */
+  circuitBreaker?: boolean | CircuitBreakerOptions
+  /** Caps how often the factory starts; calls beyond the cap wait. `false` turns it off. @default undefined */
+  fetcherRateLimit?: false | FetcherRateLimitOptions
 }
 
 /** Options of `new CacheStack(layers, options)`: defaults for every call, plus the stack's own settings. */
@@ -55,7 +87,11 @@ export interface CacheStackOptions extends ReadOptions {
   /** `'best-effort'`: a write succeeds when one layer took it; `'strict'`: every layer must. @default 'best-effort' */
   writePolicy?: 'strict' | 'best-effort'
   /** Skip a failing shared layer and probe it until it answers. @default true when a local layer exists */
-  gracefulDegradation?: boolean | { retryAfter?: Duration }
+  gracefulDegradation?: GracefulDegradationOption
+  /** `'write-behind'`: local layers at once, shared layers from a bounded queue. @default 'write-through' */
+  writeStrategy?: 'write-through' | 'write-behind'
+  /** Queue tuning for `writeStrategy: 'write-behind'`. @default { batchSize: 100, flushInterval: '100ms', maxQueue: 10_000 } */
+  writeBehind?: WriteBehindOptions
   /** Background refreshes that run longer than this are abandoned. @default '30s' */
   backgroundRefreshTimeout?: Duration
 }
@@ -68,6 +104,10 @@ export interface ResolvedEntryOptions {
   grace: number
   tags: readonly string[] | undefined
   ttlJitter: number
+  ttlPolicy: ResolvedTtlPolicy | undefined
+  timeZone: string | undefined
+  slidingTtl: boolean
+  adaptiveTtl: ResolvedAdaptiveTtl | undefined
 }
 
 /** Read options with every duration in ms. */
@@ -81,12 +121,13 @@ export interface ResolvedReadOptions extends ResolvedEntryOptions {
   shouldCache: ((value: unknown) => boolean) | undefined
   /** Absolute ms when >= 1, a fraction of the entry's ttl when in (0, 1). */
   refreshAhead: number | undefined
+  circuitBreaker: ResolvedCircuitBreaker | undefined
+  fetcherRateLimit: ResolvedRateLimit | undefined
 }
 
 export const DEFAULT_TTL = 30_000
 export const DEFAULT_NEGATIVE_TTL = 5_000
 export const DEFAULT_BACKGROUND_REFRESH_TIMEOUT = 30_000
-export const DEFAULT_DEGRADED_RETRY = 1_000
 
 function resolveTtl(value: TtlOption | undefined, fallback: ResolvedEntryOptions | undefined) {
   if (value === undefined) return { ttl: fallback?.ttl ?? DEFAULT_TTL, layerTtls: fallback?.layerTtls }
@@ -133,7 +174,17 @@ export function resolveEntryOptions(
     grace: resolveGrace(options, base?.grace ?? 0),
     tags: resolveTags(options.tags, base?.tags),
     ttlJitter: optionalDuration(options.ttlJitter, 'ttlJitter') ?? base?.ttlJitter ?? 0,
+    ttlPolicy: options.ttlPolicy === undefined ? base?.ttlPolicy : resolveTtlPolicy(options.ttlPolicy),
+    timeZone: options.timeZone === undefined ? base?.timeZone : resolveTimeZone(options.timeZone),
+    slidingTtl: resolveBoolean(options.slidingTtl, 'slidingTtl') ?? base?.slidingTtl ?? false,
+    adaptiveTtl:
+      options.adaptiveTtl === undefined ? base?.adaptiveTtl : resolveAdaptiveTtl(options.adaptiveTtl),
   }
+}
+
+function resolveBoolean(value: unknown, option: string): boolean | undefined {
+  if (value === undefined || typeof value === 'boolean') return value
+  throw new ValidationError(`"${option}" must be a boolean`, option)
 }
 
 /** Merges read options over a resolved base. */
@@ -146,12 +197,14 @@ export function resolveReadOptions(options: ReadOptions, base?: ResolvedReadOpti
     timeout: optionalDuration(options.timeout, 'timeout') ?? base?.timeout,
     hardTimeout: optionalDuration(options.hardTimeout, 'hardTimeout') ?? base?.hardTimeout,
     graceBackoff: optionalDuration(options.graceBackoff, 'graceBackoff') ?? base?.graceBackoff ?? 0,
-    forceFresh: options.forceFresh ?? base?.forceFresh ?? false,
-    negativeCache: options.negativeCache ?? base?.negativeCache ?? false,
+    forceFresh: resolveBoolean(options.forceFresh, 'forceFresh') ?? base?.forceFresh ?? false,
+    negativeCache: resolveBoolean(options.negativeCache, 'negativeCache') ?? base?.negativeCache ?? false,
     negativeTtl:
       optionalDuration(options.negativeTtl, 'negativeTtl') ?? base?.negativeTtl ?? DEFAULT_NEGATIVE_TTL,
     shouldCache: options.shouldCache ?? base?.shouldCache,
     refreshAhead: resolveRefreshAhead(options.refreshAhead) ?? base?.refreshAhead,
+    circuitBreaker: resolveCircuitBreaker(options.circuitBreaker, base?.circuitBreaker),
+    fetcherRateLimit: resolveRateLimit(options.fetcherRateLimit, base?.fetcherRateLimit),
   }
 }
 
