@@ -100,7 +100,7 @@ export function policyTtl(
     const result = policy.fn({ key, value })
     return result === undefined ? undefined : parseDuration(result, 'ttlPolicy()')
   }
-  const every = policy.kind === 'until-midnight' ? DAY : policy.kind === 'next-hour' ? HOUR : policy.every
+  const every = policy.kind === 'align' ? policy.every : policy.kind === 'until-midnight' ? DAY : HOUR
   // Boundaries are counted in wall-clock time of the zone, then mapped back to an instant.
   const offset = timeZone === undefined ? 0 : zoneOffset(timeZone, now)
   const wall = now + offset
