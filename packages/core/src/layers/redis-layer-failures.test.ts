@@ -77,7 +77,7 @@ describe('RedisLayer with corrupted bytes', () => {
       'fine',
     ])
     expect(await raw.exists(`${prefix}bad`)).toBe(0)
-    expect(reports.map((r) => r.key)).toEqual(['bad'])
+    expect(reports.map((r) => [r.operation, r.key])).toEqual([['getMany', 'bad']])
   })
 
   it('refuses a decompression bomb as a miss', async () => {

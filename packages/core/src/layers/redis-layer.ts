@@ -267,7 +267,7 @@ export class RedisLayer implements CacheLayer {
       // A binary payload (another instance compressed it) read as text: read its bytes again.
       return entry ?? (await this.get(key))
     } catch (error) {
-      if (error instanceof CorruptedEntryError) return this.#discard(key, error)
+      if (error instanceof CorruptedEntryError) return this.#discard(key, error, 'getMany')
       throw this.#fail('getMany', error)
     }
   }
@@ -284,8 +284,8 @@ export class RedisLayer implements CacheLayer {
    * Treats undecodable bytes as a miss: deletes them so that the next read does not pay again, and
    * reports why. A concurrent writer's fresh value may be deleted too, which only costs a miss.
    */
-  async #discard(key: string, error: CorruptedEntryError): Promise<undefined> {
-    this.#context?.reportError(error, 'get', key)
+  async #discard(key: string, error: CorruptedEntryError, operation = 'get'): Promise<undefined> {
+    this.#context?.reportError(error, operation, key)
     try {
       await this.#run(this.client.unlink(this.#prefix + key))
     } catch {
