@@ -1,0 +1,167 @@
+import { type Clock, type Duration, ValidationError } from '@cachestack/core'
+import {
+  collectBody,
+  type HandlerRun,
+  type HeaderList,
+  type HttpCacheStore,
+  type HttpRequestInfo,
+  isAuthorized,
+  type OutgoingResponse,
+  ResponseCache,
+  type ResponseCacheOptions,
+  statsResponse,
+} from '@cachestack/core/http'
+import type { Context, Handler, MiddlewareHandler } from 'hono'
+
+/** Anything that answers a `Request`: a Hono app (`app.fetch`). */
+export interface FetchApp {
+  fetch(request: Request): Response | Promise<Response>
+}
+
+/** Options of `cache`: the stack plus the shared response caching options. */
+export interface CacheOptions extends ResponseCacheOptions<Context, Response> {
+  /** The `CacheStack` (or a namespace of one) responses are stored in. */
+  cache: HttpCacheStore
+  /**
+   * The app, so a stale-while-revalidate refresh can re-send a copy of the request through it in the
+   * background (a Hono middleware cannot run its handler twice). Required with `staleWhileRevalidate`.
+   */
+  app?: FetchApp
+  /** The clock the stack was built with, so `Age` and staleness agree with it. @default Date.now */
+  clock?: Clock
+  /** A background refresh that gets no answer within this is abandoned. @default '30s' */
+  refreshTimeout?: Duration
+}
+
+/** Options of `statsRoute`. */
+export interface StatsRouteOptions {
+  /** The stack whose `getStats()` is served. */
+  cache: HttpCacheStore
+  /** Must return `true` for the stats to be served; anything else answers 403. */
+  authorize: (c: Context) => boolean | Promise<boolean>
+}
+
+const CONDITIONAL = ['if-none-match', 'if-modified-since', 'if-match', 'if-unmodified-since', 'if-range']
+
+function requestInfo(c: Context): HttpRequestInfo<Context> {
+  const url = new URL(c.req.url)
+  return {
+    method: c.req.method.toUpperCase(),
+    host: c.req.header('host') ?? url.host,
+    path: url.pathname,
+    query: url.search.slice(1),
+    header: (name) => c.req.header(name),
+    raw: c,
+  }
+}
+
+function toResponse(response: OutgoingResponse): Response {
+  const headers = new Headers()
+  for (const [name, value] of response.headers) headers.append(name, value)
+  return new Response(response.body as BodyInit | null, { status: response.status, headers })
+}
+
+// Hono merges the old response's headers into a new one assigned to `c.res`; clearing it first makes
+// the replacement exact (a stale replay must not carry the failed answer's headers).
+function replace(c: Context, response: Response): void {
+  c.res = undefined
+  c.res = response
+}
+
+function addHeaders(c: Context, headers: HeaderList): void {
+  for (const [name, value] of headers) c.header(name, value)
+}
+
+/** Buffers `c.res` under the cap; past it (or for an event stream) leaves a stream in `c.res`. */
+async function captureResponse(c: Context, maxBodySize: number): Promise<HandlerRun<Response>> {
+  const res = c.res
+  const headers: HeaderList = [...res.headers].map(([name, value]) => [name.toLowerCase(), value])
+  if ((res.headers.get('content-type') ?? '').startsWith('text/event-stream')) {
+    return { kind: 'streamed', reason: 'event-stream' }
+  }
+  const collected = res.body
+    ? await collectBody(res.body, maxBodySize)
+    : { complete: true as const, body: new Uint8Array() }
+  if (!collected.complete) {
+    replace(c, new Response(ReadableStream.from(collected.stream), res))
+    return { kind: 'streamed', reason: 'too-large' }
+  }
+  return { kind: 'captured', response: { status: res.status, headers, body: collected.body }, res }
+}
+
+/**
+ * Hono middleware caching responses in a `CacheStack` on Node (no Web Cache API needed): safe by default
+ * (GET/HEAD, 200, no credentials), whatever the handler answers with (`c.json`, `c.text`, `c.body`, a stream).
+ */
+export function cache(options: CacheOptions): MiddlewareHandler {
+  const { app, ...config } = options
+  if (app !== undefined && typeof app?.fetch !== 'function') {
+    throw new ValidationError('"app" must have a fetch(request) method (a Hono app)', 'app')
+  }
+  if (config.staleWhileRevalidate !== undefined && !app) {
+    throw new ValidationError(
+      '"staleWhileRevalidate" needs the "app" option to refresh in the background',
+      'app',
+    )
+  }
+  const engine = new ResponseCache<Context, Response>(config)
+  const maxBodySize = engine.options.maxBodySize
+
+  return async (c, next) => {
+    const info = requestInfo(c)
+    const role = engine.refreshRole(info)
+    if (role.role === 'foreign') return next()
+    if (role.role === 'owner') {
+      await next()
+      role.deliver(await captureResponse(c, maxBodySize))
+      return
+    }
+    const decision = engine.decide(info)
+    if (decision.action === 'bypass') {
+      await next()
+      return addHeaders(c, engine.passThrough('BYPASS', decision.reason))
+    }
+    if (decision.action === 'invalidate') {
+      await next()
+      return engine.afterMutation(info, c.res.status, c.res)
+    }
+    let produced = false
+    const outcome = await engine.serve(info, {
+      produce: async () => {
+        produced = true
+        await next()
+        const run = await captureResponse(c, maxBodySize)
+        if (run.kind === 'streamed') addHeaders(c, engine.passThrough('MISS', run.reason))
+        return run
+      },
+      dispatch: app
+        ? (extra) => {
+            const headers = new Headers(c.req.raw.headers)
+            for (const name of CONDITIONAL) headers.delete(name)
+            for (const [name, value] of Object.entries(extra)) headers.set(name, value)
+            Promise.resolve(app.fetch(new Request(c.req.url, { headers }))).catch(() => {})
+          }
+        : undefined,
+    })
+    if (outcome.action === 'send') return replace(c, toResponse(outcome.response))
+    if (outcome.action === 'run' && !produced) {
+      await next()
+      addHeaders(c, outcome.headers)
+    }
+  }
+}
+
+/**
+ * A handler answering `cache.getStats()` as JSON, 403 unless `authorize(c)` returns true; always
+ * `Cache-Control: no-store` and `X-Content-Type-Options: nosniff`.
+ */
+export function statsRoute(options: StatsRouteOptions): Handler {
+  const { cache: store, authorize } = options
+  if (typeof authorize !== 'function') {
+    throw new ValidationError(
+      '"authorize" must be a function: stats are never public by default',
+      'authorize',
+    )
+  }
+  return async (c) => toResponse(statsResponse(store, await isAuthorized(authorize, c)))
+}
