@@ -1,0 +1,107 @@
+// One cache instance in its own process, driven over IPC by the multi-process tests and the bench.
+// Run as: node --conditions=@cachestack/source worker.ts '<json WorkerConfig>'
+import { Cluster, Redis } from 'ioredis'
+import { CacheStack } from '../../cache-stack.ts'
+import { MemoryLayer } from '../../layers/memory-layer.ts'
+import { RedisLayer } from '../../layers/redis-layer.ts'
+import { RedisBus } from '../redis-bus.ts'
+import { RedisSingleFlight } from '../redis-single-flight.ts'
+
+/** How the parent configures a worker. */
+export interface WorkerConfig {
+  /** `redis://host:port` or a comma-separated list of cluster nodes `host:port,host:port`. */
+  redis: string
+  cluster?: boolean
+  prefix: string
+  channel: string
+  /** Turns on `RedisSingleFlight` with this lease. */
+  lease?: string | number
+}
+
+/** A command from the parent; every command is answered with `{ id, result }` or `{ id, error }`. */
+export type WorkerCommand =
+  | { id: number; cmd: 'burst'; key: string; count: number; delay: number }
+  | { id: number; cmd: 'hold'; key: string }
+  | { id: number; cmd: 'get'; key: string }
+  | { id: number; cmd: 'set'; key: string; value: unknown; tags?: string[] }
+  | { id: number; cmd: 'invalidateTag'; tag: string }
+  | { id: number; cmd: 'delete'; key: string }
+  | { id: number; cmd: 'inL1'; key: string }
+  | { id: number; cmd: 'stats' }
+
+const config = JSON.parse(process.argv[2]!) as WorkerConfig
+const client = config.cluster
+  ? new Cluster(
+      config.redis
+        .split(',')
+        .map((node) => ({ host: node.split(':')[0]!, port: Number(node.split(':')[1]) })),
+      { redisOptions: { maxRetriesPerRequest: 1 } },
+    )
+  : new Redis(config.redis, { maxRetriesPerRequest: 1 })
+client.on('error', () => {})
+const memory = new MemoryLayer()
+const bus = new RedisBus({ client, channel: config.channel })
+const flight =
+  config.lease === undefined
+    ? undefined
+    : new RedisSingleFlight({ client, lease: config.lease, prefix: `${config.prefix}sf:` })
+const stack = new CacheStack([memory, new RedisLayer({ client, prefix: config.prefix })], {
+  bus,
+  singleFlight: flight,
+})
+let factoryCalls = 0
+
+async function handle(command: WorkerCommand): Promise<unknown> {
+  switch (command.cmd) {
+    case 'burst': {
+      const factory = async () => {
+        factoryCalls++
+        await new Promise((resolve) => setTimeout(resolve, command.delay))
+        return `computed by ${process.pid}`
+      }
+      const started = performance.now()
+      const values = await Promise.all(
+        Array.from({ length: command.count }, () => stack.getOrSet(command.key, factory)),
+      )
+      return { values: [...new Set(values)], ms: performance.now() - started }
+    }
+    case 'hold':
+      // The factory never ends: the parent kills this process while it holds the lease.
+      void stack.getOrSet(command.key, () => {
+        factoryCalls++
+        process.send!({ event: 'factory-started' })
+        return new Promise(() => {})
+      })
+      return 'holding'
+    case 'get':
+      return (await stack.get(command.key)) ?? null
+    case 'set':
+      await stack.set(command.key, command.value, { tags: command.tags, ttl: '10m' })
+      return 'ok'
+    case 'invalidateTag':
+      await stack.invalidateByTag(command.tag)
+      return 'ok'
+    case 'delete':
+      await stack.delete(command.key)
+      return 'ok'
+    case 'inL1':
+      return memory.get(command.key) !== undefined
+    case 'stats':
+      return { factoryCalls, flight: flight?.stats, bus: bus.stats }
+  }
+}
+
+process.on('message', (command: WorkerCommand) => {
+  handle(command).then(
+    (result) => process.send!({ id: command.id, result }),
+    (error: unknown) => process.send!({ id: command.id, error: String(error) }),
+  )
+})
+process.on('disconnect', () => {
+  stack.disconnect().finally(() => {
+    client.disconnect()
+    process.exit(0)
+  })
+})
+await stack.ready()
+process.send!({ event: 'ready' })
