@@ -58,7 +58,7 @@ function requestInfo(c: Context): HttpRequestInfo<Context> {
 function toResponse(response: OutgoingResponse): Response {
   const headers = new Headers()
   for (const [name, value] of response.headers) headers.append(name, value)
-  return new Response(response.body as BodyInit | null, { status: response.status, headers })
+  return new Response(response.body as Uint8Array<ArrayBuffer> | null, { status: response.status, headers })
 }
 
 // Hono merges the old response's headers into a new one assigned to `c.res`; clearing it first makes
