@@ -2,7 +2,7 @@
 // what it holds from a caller mutating a hit (spec: "measured in the benchmark").
 import type { CacheAdapter, Contender, Tier } from '../contenders/index.ts'
 import { deepEqual, makeValue } from '../value.ts'
-import { runOpScenario } from './run-ops.ts'
+import { inChunks, runOpScenario } from './run-ops.ts'
 import type { RunContext, ScenarioResult } from './types.ts'
 
 const KEYS = 1_024
@@ -46,7 +46,7 @@ export function hitScenario(ctx: RunContext, tier: Tier, contenders: readonly Co
     tier,
     contenders,
     async setup(adapter) {
-      for (let i = 0; i < KEYS; i++) await adapter.set(KEY_NAMES[i]!, makeValue(i))
+      await inChunks(KEYS, (i) => adapter.set(KEY_NAMES[i]!, makeValue(i)))
     },
     async check(adapter, phase) {
       const failures = await checkHits(adapter, 'hit:', [0, 1, 517, KEYS - 1])

@@ -69,12 +69,13 @@ export async function runOpScenario(ctx: RunContext, scenario: OpScenario): Prom
     }
   }
 
+  collectGarbage()
   const pairs = live.flatMap((entry) => scenario.variants.map((variant, v) => ({ entry, variant, v })))
   for (let round = 0; round < ctx.rounds; round++) {
     for (const { entry, variant, v } of rotated(pairs, round)) {
       const row = entry.rows[v]!
       if (!entry.adapter || row.status !== 'ok') continue
-      collectGarbage()
+      collectGarbage('minor')
       try {
         const sample = await measure(variant.op(entry.adapter, round), ctx.measure)
         row.samples.push(sample.nsPerOp)
@@ -114,4 +115,14 @@ export async function runOpScenario(ctx: RunContext, scenario: OpScenario): Prom
 
 export function describe(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message.split('\n')[0]}` : String(error)
+}
+
+/** Untimed setup: runs `work(0..count-1)` 32 at a time, so filling Redis does not take seconds. */
+export async function inChunks(count: number, work: (i: number) => Promise<unknown>): Promise<void> {
+  for (let start = 0; start < count; start += 32) {
+    const end = Math.min(count, start + 32)
+    const batch: Promise<unknown>[] = []
+    for (let i = start; i < end; i++) batch.push(work(i))
+    await Promise.all(batch)
+  }
 }

@@ -68,7 +68,7 @@ export async function stampedeScenario(
         await new Promise((resolve) => setTimeout(resolve, FACTORY_MS))
         return makeValue(11)
       }
-      collectGarbage()
+      collectGarbage('minor')
       try {
         let results: unknown[] = []
         const ns = await timeOnce(async () => {

@@ -5,7 +5,7 @@ import type { CacheAdapter, Contender, Tier } from '../contenders/index.ts'
 import { collectGarbage, rotated, summarize } from '../harness.ts'
 import { deepEqual, makeValue } from '../value.ts'
 import { checkHits } from './hit.ts'
-import { describe, runOpScenario } from './run-ops.ts'
+import { describe, inChunks, runOpScenario } from './run-ops.ts'
 import type { Row, RunContext, ScenarioResult } from './types.ts'
 
 const KEYS = 1_024
@@ -19,10 +19,10 @@ export function taggedReadScenario(ctx: RunContext, tier: Tier, contenders: read
     contenders: contenders.filter((c) => c.supportsTags),
     createOptions: { tags: true },
     async setup(adapter) {
-      for (let i = 0; i < KEYS; i++) {
+      await inChunks(KEYS, async (i) => {
         await adapter.set(TAGGED[i]!, makeValue(i), { tags: [`group:${i % 16}`, 'catalog'] })
         await adapter.set(UNTAGGED[i]!, makeValue(i))
-      }
+      })
     },
     async check(adapter) {
       const failures = [
@@ -51,8 +51,8 @@ export async function tagInvalidationScenario(
   tier: Tier,
   contenders: readonly Contender[],
 ): Promise<ScenarioResult> {
-  const tags = ctx.quick ? 20 : 50
-  const perTag = ctx.quick ? 20 : 50
+  const tags = ctx.quick ? 10 : 40
+  const perTag = ctx.quick ? 10 : 25
   const live: { contender: Contender; adapter?: CacheAdapter; row: Row }[] = []
   for (const contender of contenders.filter((c) => c.supportsTags)) {
     if (!contender.tiers.includes(tier) && contender.kind !== 'cachestack') continue
@@ -124,14 +124,13 @@ async function invalidateRound(
   const value = makeValue(3)
   const keep = `inv:${round}:untouched`
   await adapter.set(keep, value, { tags: ['other'] })
-  for (let t = 0; t < tags; t++) {
-    for (let e = 0; e < perTag; e++) {
-      await adapter.set(`inv:${round}:${t}:${e}`, value, { tags: [`inv:${round}:${t}`, 'shared'] })
-    }
-  }
+  await inChunks(tags * perTag, (n) => {
+    const t = Math.floor(n / perTag)
+    return adapter.set(`inv:${round}:${t}:${n % perTag}`, value, { tags: [`inv:${round}:${t}`, 'shared'] })
+  })
   // Read once so L1 of a two-tier stack holds the entries: invalidation must reach it too.
   for (let t = 0; t < tags; t++) await adapter.get(`inv:${round}:${t}:0`)
-  collectGarbage()
+  collectGarbage('minor')
   const t0 = process.hrtime.bigint()
   for (let t = 0; t < tags; t++) await adapter.invalidateTag!(`inv:${round}:${t}`)
   record(Number(process.hrtime.bigint() - t0) / tags)
