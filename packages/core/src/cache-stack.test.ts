@@ -418,7 +418,8 @@ describe('events, stats and tracing', () => {
       start() {},
       end() {},
       asyncStart() {},
-      asyncEnd(context: { operation: string; key?: string; hit?: boolean }) {
+      asyncEnd(message: object) {
+        const context = message as { operation: string; key?: string; hit?: boolean }
         events.push({ operation: context.operation, key: context.key, hit: context.hit })
       },
       error() {},
