@@ -11,6 +11,10 @@ export type {
 } from './cache-stack.ts'
 
 export { CacheStack, OPERATION_CHANNEL } from './cache-stack.ts'
+export type { RedisBusOptions, RedisBusStats } from './distributed/redis-bus.ts'
+export { DEFAULT_BUS_CHANNEL, RedisBus } from './distributed/redis-bus.ts'
+export type { RedisSingleFlightOptions, SingleFlightStats } from './distributed/redis-single-flight.ts'
+export { RedisSingleFlight } from './distributed/redis-single-flight.ts'
 export * from './errors.ts'
 export type { CompressionName } from './internal/compression.ts'
 export type { EntrySerializer, SerializerOption } from './internal/serialization.ts'
@@ -36,3 +40,4 @@ export type {
   ReadOptions,
   TtlOption,
 } from './stack/options.ts'
+export type { FlightLease, SharedWork, SingleFlight } from './stack/single-flight.ts'
