@@ -1,0 +1,44 @@
+import type { CacheStack } from '@cachestack/core'
+import { cacheResponses, statsRoute } from '@cachestack/express'
+import express, { type Express } from 'express'
+import { PostsDb } from './posts-db.ts'
+
+/** Builds the API; `statsToken` protects `GET /cache/stats` (no token: the route always answers 403). */
+export function createApp(cache: CacheStack, statsToken?: string): { app: Express; db: PostsDb } {
+  const db = new PostsDb()
+  const app = express()
+  app.use(express.json())
+
+  const cached = cacheResponses({
+    cache,
+    ttl: '30s',
+    staleWhileRevalidate: '1m',
+    ignoreQuery: ['utm_*'],
+    tags: (req) => (req.params.id ? ['posts', `post:${req.params.id}`] : ['posts']),
+  })
+
+  app.get('/posts', cached, async (req, res) => {
+    res.json(await db.list(Number(req.query.page ?? 1)))
+  })
+
+  app.get('/posts/:id', cached, async (req, res) => {
+    const post = await db.find(Number(req.params.id))
+    if (!post) return void res.status(404).json({ error: 'not found' })
+    res.json(post)
+  })
+
+  app.post('/posts', cacheResponses({ cache, invalidates: ['posts'] }), async (req, res) => {
+    const title = typeof req.body?.title === 'string' ? req.body.title.trim() : ''
+    if (!title) return void res.status(400).json({ error: 'title is required' })
+    res.status(201).json(await db.create(title))
+  })
+
+  app.get(
+    '/cache/stats',
+    statsRoute({
+      cache,
+      authorize: (req) => !!statsToken && req.headers.authorization === `Bearer ${statsToken}`,
+    }),
+  )
+  return { app, db }
+}
