@@ -11,5 +11,5 @@ export default defineConfig({
   platform: 'node',
   target: 'node22',
   clean: true,
-  external: ['vitest'],
+  deps: { neverBundle: ['vitest'] },
 })
