@@ -11,7 +11,7 @@ const entries = Number(countArg)
 const loaders: Record<string, () => Promise<Contender>> = {
   cachestack: async () => (await import('./contenders/cachestack.ts')).cachestackContender(),
   'cachestack (values: reference)': async () =>
-    (await import('./contenders/cachestack.ts')).cachestackContender('reference'),
+    (await import('./contenders/cachestack.ts')).cachestackContender({ values: 'reference' }),
   bentocache: async () => (await import('./contenders/bentocache.ts')).bentocacheContender,
   'cache-manager': async () => (await import('./contenders/cache-manager.ts')).cacheManagerContender,
   cacheable: async () => (await import('./contenders/cacheable.ts')).cacheableContender,

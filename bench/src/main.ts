@@ -4,7 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import { contenders, heapExtras } from './contenders/index.ts'
+import { contenders, heapExtras, singleFlightExtras } from './contenders/index.ts'
 import type { MeasureOptions } from './harness.ts'
 import { describeMachine, formatMachine } from './machine.ts'
 import { startBenchRedis } from './redis-server.ts'
@@ -84,10 +84,16 @@ try {
   await run('hit', 'hits: Redis', () => hitScenario(ctx, 'redis', contenders))
   await run('hit', 'hits: two-tier', () => hitScenario(ctx, 'two-tier', contenders))
   await run('miss', 'misses: memory', () => missScenario(ctx, 'memory', contenders))
-  await run('miss', 'misses: Redis', () => missScenario(ctx, 'redis', contenders))
-  await run('miss', 'misses: two-tier', () => missScenario(ctx, 'two-tier', contenders))
-  await run('burst', 'cold burst, 1 instance', async () => [await stampedeScenario(ctx, 1, contenders)])
-  await run('burst', 'cold burst, 2 instances', async () => [await stampedeScenario(ctx, 2, contenders)])
+  await run('miss', 'misses: Redis', () => missScenario(ctx, 'redis', [...contenders, ...singleFlightExtras]))
+  await run('miss', 'misses: two-tier', () =>
+    missScenario(ctx, 'two-tier', [...contenders, ...singleFlightExtras]),
+  )
+  await run('burst', 'cold burst, 1 instance', async () => [
+    await stampedeScenario(ctx, 1, [...contenders, ...singleFlightExtras]),
+  ])
+  await run('burst', 'cold burst, 2 instances', async () => [
+    await stampedeScenario(ctx, 2, [...contenders, ...singleFlightExtras]),
+  ])
   await run('tags', 'tagged reads: memory', () => taggedReadScenario(ctx, 'memory', contenders))
   await run('tags', 'tagged reads: two-tier', () => taggedReadScenario(ctx, 'two-tier', contenders))
   await run('tags', 'tag invalidation: memory', async () => [

@@ -9,7 +9,8 @@ export interface TargetResult {
   /** The same ratio from each side's best round: how the target looks with the least noise. */
   bestRounds: number | undefined
   limit: string
-  status: 'MET' | 'MISSED'
+  /** NOT RUN: the scenario was left out (`--only`). */
+  status: 'MET' | 'MISSED' | 'NOT RUN'
   detail: string
 }
 
@@ -42,6 +43,9 @@ function check(
     x === undefined || y === undefined ? undefined : x / y
   const measured = div(median(a), median(b))
   const bestRounds = div(best(a), best(b))
+  if (a === undefined && b === undefined) {
+    return { target, measured: undefined, bestRounds: undefined, limit, status: 'NOT RUN', detail: '' }
+  }
   if (measured === undefined || !Number.isFinite(measured)) {
     const reason = [why(a, names[0]), why(b, names[1])].filter(Boolean).join('; ') || 'not measured'
     return { target, measured: undefined, bestRounds: undefined, limit, status: 'MISSED', detail: reason }

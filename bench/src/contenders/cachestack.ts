@@ -23,6 +23,7 @@ interface CoreModule {
   CacheStack: Ctor<StackLike>
   MemoryLayer: Ctor<object>
   RedisLayer?: Ctor<object>
+  RedisSingleFlight?: Ctor<object>
 }
 
 async function loadCore(): Promise<{ core?: CoreModule; reason?: string }> {
@@ -41,16 +42,36 @@ const loaded = await loadCore()
 /** Value handling of the memory layer: the default deep-frozen copy, or stored by reference. */
 export type MemoryValues = 'frozen-copy' | 'reference'
 
-export function cachestackContender(values: MemoryValues = 'frozen-copy'): Contender {
+export interface CachestackVariant {
+  /** @default 'frozen-copy' */
+  values?: MemoryValues
+  /** Adds `RedisSingleFlight` (cross-instance stampede protection): Redis tiers only. */
+  singleFlight?: boolean
+}
+
+export function cachestackContender(variant: CachestackVariant = {}): Contender {
   const core = loaded.core
-  const tiers: Tier[] = core?.RedisLayer ? ['memory', 'redis', 'two-tier'] : ['memory']
+  const values = variant.values ?? 'frozen-copy'
+  const singleFlight = variant.singleFlight === true
+  let tiers: Tier[] = core?.RedisLayer ? ['memory', 'redis', 'two-tier'] : ['memory']
+  let unavailable = loaded.reason
+  if (singleFlight) {
+    tiers = tiers.filter((tier) => tier !== 'memory')
+    if (core && !core.RedisSingleFlight)
+      unavailable = 'RedisSingleFlight is not exported from @cachestack/core yet'
+  }
+  const name = singleFlight
+    ? 'cachestack + RedisSingleFlight'
+    : values === 'frozen-copy'
+      ? 'cachestack'
+      : 'cachestack (values: reference)'
   return {
-    name: values === 'frozen-copy' ? 'cachestack' : 'cachestack (values: reference)',
+    name,
     kind: 'cachestack',
     packages: ['@cachestack/core'],
     tiers,
     supportsTags: true,
-    unavailable: loaded.reason,
+    unavailable,
     async create(tier, env, options): Promise<CacheAdapter> {
       if (!core) throw new Error(loaded.reason)
       const layers: object[] = []
@@ -62,7 +83,14 @@ export function cachestackContender(values: MemoryValues = 'frozen-copy'): Conte
         await client.ping()
         layers.push(new core.RedisLayer({ client, prefix: `${options.prefix}:` }))
       }
-      const cache = new core.CacheStack(layers, { ttl: env.ttlMs })
+      const flight =
+        singleFlight && client && core.RedisSingleFlight
+          ? new core.RedisSingleFlight({ client, prefix: `${options.prefix}:flight:` })
+          : undefined
+      const cache = new core.CacheStack(layers, {
+        ttl: env.ttlMs,
+        ...(flight ? { singleFlight: flight } : {}),
+      })
       return {
         get: (key) => cache.get(key),
         set: (key, value, o) => cache.set(key, value, o?.tags ? { tags: o.tags } : undefined),

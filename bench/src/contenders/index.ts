@@ -17,6 +17,9 @@ export const contenders: readonly Contender[] = [
 ]
 
 /** Extra rows for the heap scenario: what the frozen copy costs in memory. */
-export const heapExtras: readonly Contender[] = [cachestackContender('reference')]
+export const heapExtras: readonly Contender[] = [cachestackContender({ values: 'reference' })]
+
+/** Extra rows where cross-instance stampede protection matters: bursts, and what it costs on a miss. */
+export const singleFlightExtras: readonly Contender[] = [cachestackContender({ singleFlight: true })]
 
 export type { BenchEnv, CacheAdapter, Contender, ContenderKind, Tier, WriteOptions } from './types.ts'
