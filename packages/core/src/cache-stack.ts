@@ -15,7 +15,7 @@ import {
 import { assertKey, assertValue, globToRegExp, wrapKey } from './stack/keys.ts'
 import { type CacheStats, SAMPLE_EVERY } from './stack/metrics.ts'
 import { type EntryOptions, type ReadOptions, resolveEntryOptions } from './stack/options.ts'
-import { type ReadTrace, readThrough, valueOf } from './stack/reader.ts'
+import { entryValue, type ReadTrace, readThrough } from './stack/reader.ts'
 import { scopedTag } from './stack/tags.ts'
 
 /** The tracing channel every operation is published on (see `@cachestack/otel`). */
@@ -71,7 +71,13 @@ export type CacheStackOptions = EngineOptions
 const FOREVER_TTL = FOREVER
 
 function fastPathAllowed(options: ReadOptions): boolean {
-  return options.forceFresh !== true && options.refreshAhead === undefined
+  // Options that must see every hit (sliding, adaptive) or may refresh on one take the full path.
+  return (
+    options.forceFresh !== true &&
+    options.refreshAhead === undefined &&
+    options.slidingTtl !== true &&
+    options.adaptiveTtl === undefined
+  )
 }
 
 /**
@@ -157,7 +163,12 @@ export class CacheStack {
       const sampled = (++this.#l1Reads & (SAMPLE_EVERY - 1)) === 0
       const started = sampled ? performance.now() : 0
       const entry = l1.get(full) as CacheEntry | undefined
-      if (entry !== undefined && entry.missing === undefined && !(entry instanceof Promise)) {
+      if (
+        entry !== undefined &&
+        entry.missing === undefined &&
+        entry.sliding === undefined &&
+        !(entry instanceof Promise)
+      ) {
         const now = engine.clock.now()
         if (now < entry.freshUntil && (entry.tags === undefined || engine.tags.check(entry) > now)) {
           const metrics = engine.metrics
@@ -242,7 +253,7 @@ export class CacheStack {
         const { key, fetch, ...options } = item
         if (found && found.freshUntil > this.#engine.clock.now()) {
           this.#engine.metrics.hits++
-          return valueOf(found.entry) as T | undefined
+          return entryValue(found.entry) as T | undefined
         }
         return this.get<T>(key, fetch, options)
       }),

@@ -22,8 +22,9 @@ import {
   type ResolvedReadOptions,
   resolveReadOptions,
 } from './options.ts'
-import type { SingleFlight } from './single-flight.ts'
 import { FetcherRateLimiter } from './rate-limiter.ts'
+import type { SingleFlight } from './single-flight.ts'
+import { SlidingTtl } from './sliding.ts'
 import { HARD_INVALIDATED, TagRegistry, type TagState } from './tags.ts'
 import { AccessProfiles, entryTtl, jitterTtl } from './ttl-policy.ts'
 import { resolveWriteBehind, WriteBehindQueue } from './write-behind.ts'
@@ -92,6 +93,8 @@ export class StackEngine {
   readonly rateLimiter: FetcherRateLimiter
   /** Hit counts of keys, for `adaptiveTtl`. */
   readonly profiles = new AccessProfiles()
+  /** Throttles shared-layer writes of `slidingTtl` hits. */
+  readonly sliding = new SlidingTtl()
   /** The queue of `writeStrategy: 'write-behind'`; `undefined` for write-through. */
   readonly writeBehind: WriteBehindQueue | undefined
   #lastStamp = 0

@@ -6,7 +6,10 @@ export interface CacheEvents {
   delete: { key: string }
   expire: { key: string }
   clear: { namespace: string }
-  'stale-serve': { key: string; reason: 'stale-while-revalidate' | 'grace' | 'timeout' | 'error' | 'backoff' }
+  'stale-serve': {
+    key: string
+    reason: 'stale-while-revalidate' | 'grace' | 'timeout' | 'error' | 'backoff' | 'circuit-open'
+  }
   'stampede-dedupe': { key: string }
   backfill: { key: string; fromLayer: string; toLayer: string }
   refresh: { key: string }

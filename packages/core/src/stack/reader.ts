@@ -1,4 +1,4 @@
-import { FactoryError, FactoryTimeoutError } from '../errors.ts'
+import { CircuitOpenError, FactoryError, FactoryTimeoutError } from '../errors.ts'
 import type { CacheEntry } from '../layer.ts'
 import type { Flight, Found, StackEngine } from './engine.ts'
 import { type Factory, FactoryContextImpl, failureCause } from './factory.ts'
@@ -8,14 +8,19 @@ import {
   resolveEntryOptions,
   resolveReadOptions,
 } from './options.ts'
+import {
+  countHit,
+  countMiss,
+  emitStale,
+  entryValue,
+  type ReadTrace,
+  reportWrite,
+  serveStale,
+  windowsOf,
+} from './read-report.ts'
 import { type FlightLease, landedEntry } from './single-flight.ts'
 
-/** Filled in by a read for the diagnostics channel. */
-export interface ReadTrace {
-  hit?: boolean
-  stale?: boolean
-  layer?: string
-}
+export { entryValue, type ReadTrace } from './read-report.ts'
 
 /** One read-through call: who asks, for which key, with what. */
 export interface ReadRequest {
@@ -42,41 +47,66 @@ export async function readThrough(engine: StackEngine, request: ReadRequest): Pr
   const forceFresh = raw?.forceFresh ?? engine.defaults.forceFresh
   if (found) {
     const { entry, freshUntil } = found
+    const windows = windowsOf(found)
     if (now < freshUntil && !(forceFresh && factory)) {
-      countHit(engine, request, found, false)
+      countHit(engine, key, request.trace, found, false)
+      onFreshHit(engine, request, found, now)
       if (factory) maybeRefreshAhead(engine, request, found, now)
-      return valueOf(entry)
+      return entryValue(entry)
     }
     if (!factory) {
-      countHit(engine, request, found, true)
-      return valueOf(entry)
-    }
-    // A soft invalidation moves the stale point earlier; the SWR window keeps its length from there.
-    if (now < freshUntil + (entry.swrUntil - entry.freshUntil) && !forceFresh) {
-      countHit(engine, request, found, true)
+      // Only entries still inside a window are servable; past them the entry only awaits eviction.
+      if (now < windows.swrUntil || now < windows.graceUntil) {
+        countHit(engine, key, request.trace, found, true)
+        countAccess(engine, request)
+        return entryValue(entry)
+      }
+    } else if (now < windows.swrUntil && !forceFresh) {
+      countHit(engine, key, request.trace, found, true)
+      countAccess(engine, request)
       emitStale(engine, key, 'stale-while-revalidate')
       refreshInBackground(engine, request, entry)
-      return valueOf(entry)
+      return entryValue(entry)
     }
   }
   if (!factory) {
     countMiss(engine, key)
     return undefined
   }
-  const graced = found && now < found.entry.graceUntil ? found.entry : undefined
+  const graced = found && now < windowsOf(found).graceUntil ? found.entry : undefined
   if (graced && (engine.backoffUntil.get(key) ?? 0) > now) {
-    countHit(engine, request, found!, true)
+    countHit(engine, key, request.trace, found!, true)
     emitStale(engine, key, 'backoff')
-    return valueOf(graced)
+    return entryValue(graced)
   }
   countMiss(engine, key)
-  return runForeground(engine, request, graced)
+  return runForeground(engine, request, graced, found?.entry)
+}
+
+/** A fresh hit: counts it for `adaptiveTtl` and moves a sliding entry's fresh period. */
+function onFreshHit(engine: StackEngine, request: ReadRequest, found: Found, now: number): void {
+  countAccess(engine, request)
+  const { entry } = found
+  const raw = request.options
+  const by =
+    entry.sliding ??
+    ((raw?.slidingTtl ?? engine.defaults.slidingTtl) ? resolveFor(engine, raw).ttl : undefined)
+  if (by === undefined || entry.freshUntil !== found.freshUntil) return
+  const slide = engine.sliding.onHit(request.key, entry, by, now, !engine.layers[found.layer]!.isLocal)
+  if (slide) engine.touch(request.key, slide.entry, slide.shared)
+}
+
+function countAccess(engine: StackEngine, request: ReadRequest): void {
+  if (request.options?.adaptiveTtl !== undefined || engine.defaults.adaptiveTtl !== undefined) {
+    engine.profiles.hit(request.key)
+  }
 }
 
 async function runForeground(
   engine: StackEngine,
   request: ReadRequest,
   graced: CacheEntry | undefined,
+  stale: CacheEntry | undefined,
 ): Promise<unknown> {
   const { key } = request
   const options = resolveFor(engine, request.options)
@@ -84,40 +114,52 @@ async function runForeground(
   if (flight) {
     if (engine.emitter.has('stampede-dedupe')) engine.emitter.emit('stampede-dedupe', { key })
   } else {
-    flight = startFlight(engine, request, options, graced, false)
+    const breaker = options.circuitBreaker
+    const decision = breaker ? engine.breakers.acquire(key, breaker) : undefined
+    if (decision && !decision.allowed) {
+      if (graced) return serveStale(engine, key, graced, 'circuit-open')
+      throw new CircuitOpenError(key, decision.retryAt)
+    }
+    flight = startFlight(engine, request, options, stale, false)
   }
+  const soft = graced ? options.timeout : undefined
+  const hard = options.hardTimeout
+  if (soft === undefined && hard === undefined) return awaitFlight(engine, key, flight, options, graced)
   const timers: NodeJS.Timeout[] = []
   try {
-    let outcome: unknown = flight.promise
-    if (graced && options.timeout !== undefined) {
-      outcome = Promise.race([flight.promise, delay(options.timeout, timers)])
-      const value = await outcome
-      if (value !== NO_TIMEOUT) return value
-      emitStale(engine, key, 'timeout')
-      return valueOf(graced)
-    }
-    if (options.hardTimeout !== undefined) {
-      const value = await Promise.race([flight.promise, delay(options.hardTimeout, timers)])
-      if (value !== NO_TIMEOUT) return value
-      const error = new FactoryTimeoutError(key, options.hardTimeout)
-      flight.controller.abort(error)
-      if (graced) {
-        emitStale(engine, key, 'timeout')
-        return valueOf(graced)
-      }
-      throw error
-    }
-    return await outcome
-  } catch (error) {
-    if (graced && error instanceof FactoryError) {
-      if (options.graceBackoff > 0) engine.backoffUntil.set(key, engine.clock.now() + options.graceBackoff)
-      engine.metrics.staleHits++
-      emitStale(engine, key, 'error')
-      return valueOf(graced)
-    }
+    const first = Math.min(soft ?? Number.POSITIVE_INFINITY, hard ?? Number.POSITIVE_INFINITY)
+    const value = await Promise.race([
+      awaitFlight(engine, key, flight, options, graced),
+      delay(first, timers),
+    ])
+    if (value !== NO_TIMEOUT) return value
+    // Soft: the factory keeps running and stores its result for the next reader.
+    if (graced && first === soft) return serveStale(engine, key, graced, 'timeout')
+    const error = new FactoryTimeoutError(key, hard!)
+    flight.controller.abort(error)
+    if (graced) return serveStale(engine, key, graced, 'timeout')
     throw error
   } finally {
     for (const timer of timers) clearTimeout(timer)
+  }
+}
+
+/** The flight's result, or the graced value when the factory failed. */
+async function awaitFlight(
+  engine: StackEngine,
+  key: string,
+  flight: Flight,
+  options: ResolvedReadOptions,
+  graced: CacheEntry | undefined,
+): Promise<unknown> {
+  try {
+    return await flight.promise
+  } catch (error) {
+    if (graced && error instanceof FactoryError) {
+      if (options.graceBackoff > 0) engine.backoffUntil.set(key, engine.clock.now() + options.graceBackoff)
+      return serveStale(engine, key, graced, 'error')
+    }
+    throw error
   }
 }
 
@@ -133,7 +175,11 @@ function startFlight(
   const factory = request.factory!
   const controller = new AbortController()
   const flight: Flight = { promise: Promise.resolve(), invalidated: false, background, controller }
+  // The result is as old as the moment the factory started: a tag invalidated while it ran applies to it.
+  const startedAt = engine.stamp()
   const run = async (lease?: FlightLease): Promise<unknown> => {
+    const limit = options.fetcherRateLimit
+    if (limit) await engine.rateLimiter.acquire(key, limit, controller.signal)
     const context = new FactoryContextImpl<unknown>(request.userKey, graced, controller.signal)
     let value: unknown
     try {
@@ -145,16 +191,18 @@ function startFlight(
     const resolved = context.overrides ? resolveEntryOptions(context.overrides, options) : options
     if (value === undefined) {
       if (options.negativeCache && !flight.invalidated && !engine.disconnected && (await holds(lease))) {
-        const negative = { ...resolved, ttl: options.negativeTtl, layerTtls: undefined }
+        const negative = { ...resolved, ttl: options.negativeTtl, layerTtls: undefined, slidingTtl: false }
         await engine
-          .write(key, namespace, null, negative, { missing: true })
+          .write(key, namespace, null, negative, { missing: true, createdAt: startedAt })
           .catch((error) => reportWrite(engine, key, error))
       }
       return undefined
     }
     if (options.shouldCache && !options.shouldCache(value)) return value
     if (!flight.invalidated && !engine.disconnected && (await holds(lease))) {
-      await engine.write(key, namespace, value, resolved).catch((error) => reportWrite(engine, key, error))
+      await engine
+        .write(key, namespace, value, resolved, { createdAt: startedAt })
+        .catch((error) => reportWrite(engine, key, error))
     }
     engine.backoffUntil.delete(key)
     return value
@@ -172,6 +220,15 @@ function startFlight(
   flight.promise = work.finally(() => {
     if (engine.flights.get(key) === flight) engine.flights.delete(key)
   })
+  const breaker = options.circuitBreaker
+  if (breaker) {
+    flight.promise.then(
+      () => engine.breakers.succeeded(key, breaker),
+      (error) => {
+        if (error instanceof FactoryError) engine.breakers.failed(key, breaker)
+      },
+    )
+  }
   // Waiters that gave up (soft timeout) or background runs must never surface an unhandled rejection.
   flight.promise.catch(() => {})
   engine.flights.set(key, flight)
@@ -189,6 +246,8 @@ function refreshInBackground(engine: StackEngine, request: ReadRequest, stale: C
   if (engine.flights.has(key) || engine.disconnected) return
   if ((engine.backoffUntil.get(key) ?? 0) > engine.clock.now()) return
   const options = resolveFor(engine, request.options)
+  // An open circuit means no refresh: the stale value keeps being served.
+  if (options.circuitBreaker && !engine.breakers.acquire(key, options.circuitBreaker).allowed) return
   const flight = startFlight(engine, request, options, stale, true)
   if (engine.emitter.has('refresh')) engine.emitter.emit('refresh', { key })
   const timer = setTimeout(() => {
@@ -224,43 +283,6 @@ function maybeRefreshAhead(engine: StackEngine, request: ReadRequest, found: Fou
 
 function resolveFor(engine: StackEngine, options: ReadOptions | undefined): ResolvedReadOptions {
   return options === undefined ? engine.defaults : resolveReadOptions(options, engine.defaults)
-}
-
-function countHit(engine: StackEngine, request: ReadRequest, found: Found, stale: boolean): void {
-  const metrics = engine.metrics
-  metrics.hits++
-  if (stale) metrics.staleHits++
-  const trace = request.trace
-  if (trace) {
-    trace.hit = true
-    trace.stale = stale
-    trace.layer = engine.layers[found.layer]!.name
-  }
-  if (engine.emitter.has('hit')) {
-    engine.emitter.emit('hit', { key: request.key, layer: engine.layers[found.layer]!.name, stale })
-  }
-}
-
-function countMiss(engine: StackEngine, key: string): void {
-  engine.metrics.misses++
-  if (engine.emitter.has('miss')) engine.emitter.emit('miss', { key })
-}
-
-function emitStale(
-  engine: StackEngine,
-  key: string,
-  reason: 'stale-while-revalidate' | 'grace' | 'timeout' | 'error' | 'backoff',
-): void {
-  if (engine.emitter.has('stale-serve')) engine.emitter.emit('stale-serve', { key, reason })
-}
-
-function reportWrite(engine: StackEngine, key: string, error: unknown): void {
-  engine.emitter.emit('error', { error, operation: 'set', key })
-}
-
-/** The value a caller sees: a cached "not found" reads as `undefined`. */
-export function valueOf(entry: CacheEntry): unknown {
-  return entry.missing ? undefined : entry.value
 }
 
 function delay(ms: number, timers: NodeJS.Timeout[]): Promise<typeof NO_TIMEOUT> {

@@ -1,0 +1,74 @@
+import type { CacheEntry } from '../layer.ts'
+import type { Found, StackEngine } from './engine.ts'
+import type { CacheEvents } from './events.ts'
+
+/** Filled in by a read for the diagnostics channel. */
+export interface ReadTrace {
+  hit?: boolean
+  stale?: boolean
+  layer?: string
+}
+
+/** Why a stale value was served. */
+export type StaleReason = CacheEvents['stale-serve']['reason']
+
+/** Counts a hit and tells listeners and the trace. */
+export function countHit(
+  engine: StackEngine,
+  key: string,
+  trace: ReadTrace | undefined,
+  found: Found,
+  stale: boolean,
+): void {
+  const metrics = engine.metrics
+  metrics.hits++
+  if (stale) metrics.staleHits++
+  if (trace) {
+    trace.hit = true
+    trace.stale = stale
+    trace.layer = engine.layers[found.layer]!.name
+  }
+  if (engine.emitter.has('hit')) {
+    engine.emitter.emit('hit', { key, layer: engine.layers[found.layer]!.name, stale })
+  }
+}
+
+export function countMiss(engine: StackEngine, key: string): void {
+  engine.metrics.misses++
+  if (engine.emitter.has('miss')) engine.emitter.emit('miss', { key })
+}
+
+export function emitStale(engine: StackEngine, key: string, reason: StaleReason): void {
+  if (engine.emitter.has('stale-serve')) engine.emitter.emit('stale-serve', { key, reason })
+}
+
+/** A stale value served in place of a factory result (error, timeout, open circuit): counted as a stale hit. */
+export function serveStale(
+  engine: StackEngine,
+  key: string,
+  entry: CacheEntry,
+  reason: StaleReason,
+): unknown {
+  engine.metrics.staleHits++
+  emitStale(engine, key, reason)
+  return entryValue(entry)
+}
+
+export function reportWrite(engine: StackEngine, key: string, error: unknown): void {
+  engine.emitter.emit('error', { error, operation: 'set', key })
+}
+
+/** The value a caller sees: a cached "not found" reads as `undefined`. */
+export function entryValue(entry: CacheEntry): unknown {
+  return entry.missing ? undefined : entry.value
+}
+
+/** Where the stale windows of a hit end, moved earlier with a soft invalidation (lengths kept). */
+export function windowsOf(found: Found): { swrUntil: number; graceUntil: number } {
+  const { entry, freshUntil } = found
+  if (freshUntil >= entry.freshUntil) return entry
+  return {
+    swrUntil: freshUntil + (entry.swrUntil - entry.freshUntil),
+    graceUntil: freshUntil + (entry.graceUntil - entry.freshUntil),
+  }
+}
