@@ -98,6 +98,8 @@ export class RedisSingleFlight implements SingleFlight {
     this.#lease = Math.round(ms)
     this.#prefix = prefix
     this.#channel = `${prefix}landed`
+    // Subscribe now rather than on the first miss: a cold burst should not wait for a connection.
+    this.#subscribe().catch(() => {})
   }
 
   /** Counters since construction. */
