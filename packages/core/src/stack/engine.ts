@@ -709,7 +709,8 @@ export class StackEngine {
     this.controller.abort(new DisconnectedError())
     for (const flight of this.flights.values()) flight.controller.abort(new DisconnectedError())
     this.degradation?.dispose()
-    await Promise.allSettled([...this.flights.values()].map((flight) => flight.promise))
+    // Flights are not awaited: their results are no longer written, and a factory that ignores its
+    // signal would otherwise hold disconnect() forever.
     // Queued writes reach the shared layers before they close; a crash before this point loses them.
     await this.writeBehind?.dispose()
     await this.bus?.dispose()
