@@ -721,7 +721,7 @@ export class StackEngine {
 
 /** When the entry stops being servable at all. */
 export function physicalEnd(entry: CacheEntry): number {
-  return entry.swrUntil > entry.graceUntil ? entry.swrUntil : entry.graceUntil
+  return Math.max(entry.swrUntil, entry.graceUntil)
 }
 
 /** Remaining physical lifetime in ms, `undefined` for forever. */
