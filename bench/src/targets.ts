@@ -65,6 +65,8 @@ export function evaluateTargets(scenarios: readonly ScenarioResult[]): TargetRes
   const peer = hitScenario ? fastestPeer(hitScenario) : undefined
   const lru = find('hit-memory', 'lru-cache')
   const twoTier = cs('hit-two-tier')
+  // Measured in the same rounds as the two-tier hit (see memoryReference).
+  const memHitSameRounds = find('hit-two-tier', 'cachestack (memory only)')
   const redisHit = cs('hit-redis')
   const rawGet = find('hit-redis', 'ioredis GET+JSON')
   const redisMiss = cs('miss-redis')
@@ -94,10 +96,11 @@ export function evaluateTargets(scenarios: readonly ScenarioResult[]): TargetRes
     check(
       'two-tier hit >= 0.95x the in-memory hit',
       '>= 0.95x (speed)',
-      [memHit, twoTier],
+      [memHitSameRounds, twoTier],
       (r) => r >= 0.95,
-      ['cachestack memory', 'cachestack two-tier'],
-      (r) => `${x(r)} (two-tier ${ns(median(twoTier))} vs memory ${ns(median(memHit))})`,
+      ['cachestack (memory only)', 'cachestack two-tier'],
+      (r) =>
+        `${x(r)} (two-tier ${ns(median(twoTier))} vs memory ${ns(median(memHitSameRounds))}, same rounds)`,
     ),
     check(
       'Redis-only hit <= 1.1x the time of raw ioredis GET + JSON.parse',
@@ -142,8 +145,7 @@ function ns(v: number | undefined): string {
 
 export function formatTargets(targets: readonly TargetResult[]): string {
   const lines = targets.map(
-    (t) =>
-      `${t.status === 'MET' ? 'MET   ' : 'MISSED'}  ${t.target.padEnd(66)} limit ${t.limit.padEnd(17)} ${t.detail}`,
+    (t) => `${t.status.padEnd(7)} ${t.target.padEnd(66)} limit ${t.limit.padEnd(17)} ${t.detail}`,
   )
   return ['### Targets (issue 3)', ...lines].join('\n')
 }

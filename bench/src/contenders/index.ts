@@ -22,4 +22,16 @@ export const heapExtras: readonly Contender[] = [cachestackContender({ values: '
 /** Extra rows where cross-instance stampede protection matters: bursts, and what it costs on a miss. */
 export const singleFlightExtras: readonly Contender[] = [cachestackContender({ singleFlight: true })]
 
+/**
+ * cachestack with a memory layer only, run inside the two-tier hit scenario: the two-tier target
+ * compares two rows measured in the same interleaved rounds, not in scenarios a minute apart (on a
+ * busy machine that gap alone moved the ratio between 0.43x and 1.3x).
+ */
+export const memoryReference: Contender = {
+  ...cachestackContender(),
+  name: 'cachestack (memory only)',
+  tiers: ['memory', 'redis', 'two-tier'],
+  create: (_tier, env, options) => cachestackContender().create('memory', env, options),
+}
+
 export type { BenchEnv, CacheAdapter, Contender, ContenderKind, Tier, WriteOptions } from './types.ts'
