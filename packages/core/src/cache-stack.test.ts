@@ -230,6 +230,20 @@ describe('tags', () => {
     expect(await cache.get('a', () => 'refetched')).toBe('refetched')
   })
 
+  it('a tagged entry read before an invalidation misses after it (the per-entry check memo is dropped)', async () => {
+    const clock = manualClock()
+    const cache = stack(undefined, { clock, grace: '1m' })
+    await cache.set('k', 'v', { tags: ['a', 'b'] })
+    await cache.invalidateByTag('unrelated')
+    expect(await cache.get('k')).toBe('v')
+    expect(await cache.get('k')).toBe('v')
+    await cache.expireByTag('b')
+    expect(await cache.has('k')).toBe(false)
+    expect(await cache.get('k')).toBe('v')
+    await cache.invalidateByTags(['a', 'b'], 'all')
+    expect(await cache.get('k')).toBeUndefined()
+  })
+
   it("'all' mode only touches entries that carry every tag", async () => {
     const cache = stack()
     await cache.set('a', 1, { tags: ['x'] })

@@ -27,6 +27,12 @@ export class TagRegistry {
   readonly #states = new Map<string, TagState>()
   /** Invalidations of entries carrying *all* of several tags (`mode: 'all'`). */
   readonly #sets: (TagState & { names: readonly string[] })[] = []
+  /**
+   * The last check of each entry object, valid while `#version` is unchanged: a hit of a tagged entry
+   * then costs one WeakMap lookup instead of a lookup per tag and enclosing namespace.
+   */
+  readonly #memo = new WeakMap<CacheEntry, { version: number; freshUntil: number }>()
+  #version = 0
 
   get size(): number {
     return this.#states.size + this.#sets.length
@@ -37,9 +43,13 @@ export class TagRegistry {
     const sorted = [...names].sort()
     const existing = this.#sets.find((set) => set.names.join('\u001e') === sorted.join('\u001e'))
     if (existing) {
+      this.#version++
       existing.hard = Math.max(existing.hard, state.hard ?? 0)
       existing.soft = Math.max(existing.soft, state.soft ?? 0)
-    } else this.#sets.push({ names: sorted, hard: state.hard ?? 0, soft: state.soft ?? 0 })
+    } else {
+      this.#version++
+      this.#sets.push({ names: sorted, hard: state.hard ?? 0, soft: state.soft ?? 0 })
+    }
   }
 
   get(name: string): TagState | undefined {
@@ -51,6 +61,8 @@ export class TagRegistry {
     const current = this.#states.get(name)
     const hard = Math.max(current?.hard ?? 0, state.hard ?? 0)
     const soft = Math.max(current?.soft ?? 0, state.soft ?? 0)
+    if (current?.hard === hard && current.soft === soft) return
+    this.#version++
     if (current) {
       current.hard = hard
       current.soft = soft
@@ -64,6 +76,17 @@ export class TagRegistry {
   check(entry: CacheEntry): number {
     const tags = entry.tags
     if (tags === undefined || (this.#states.size === 0 && this.#sets.length === 0)) return entry.freshUntil
+    const memo = this.#memo.get(entry)
+    if (memo !== undefined && memo.version === this.#version) return memo.freshUntil
+    const freshUntil = this.#checkAll(entry, tags)
+    if (memo !== undefined) {
+      memo.version = this.#version
+      memo.freshUntil = freshUntil
+    } else this.#memo.set(entry, { version: this.#version, freshUntil })
+    return freshUntil
+  }
+
+  #checkAll(entry: CacheEntry, tags: readonly string[]): number {
     let freshUntil = entry.freshUntil
     for (const set of this.#sets) {
       if (set.names.every((name) => carries(entry, name))) {
@@ -109,6 +132,7 @@ export class TagRegistry {
   }
 
   clear(): void {
+    this.#version++
     this.#states.clear()
     this.#sets.length = 0
   }
