@@ -78,3 +78,18 @@ export interface CacheLayer {
   /** Releases connections and timers. */
   dispose(): Promise<void>
 }
+
+// Entries freshly decoded from a shared layer: no caller holds their value yet, so a local layer may keep
+// that value without copying it first.
+const unshared = new WeakSet<CacheEntry>()
+
+/** Marks an entry whose value nobody else references (a layer just decoded it). Returns it. */
+export function markUnshared<T extends CacheEntry>(entry: T): T {
+  unshared.add(entry)
+  return entry
+}
+
+/** Whether `markUnshared` was called on this very entry object. */
+export function isUnshared(entry: CacheEntry): boolean {
+  return unshared.has(entry)
+}

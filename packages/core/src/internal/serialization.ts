@@ -8,7 +8,7 @@
 // Any reader decodes any header it knows, so instances with different settings can share keys (except
 // a custom serializer, which only its owner understands).
 import { Decoder, Encoder } from '@msgpack/msgpack'
-import type { CacheEntry } from '../layer.ts'
+import { type CacheEntry, markUnshared } from '../layer.ts'
 import { type CompressionName, compress, decompress } from './compression.ts'
 
 /** A custom serializer: turns a whole entry (value and freshness metadata) into bytes and back. */
@@ -164,7 +164,7 @@ function parseJson(text: string): CacheEntry {
 
 /** Returns `value` when it has the shape of a `CacheEntry`; throws `CorruptedEntryError` otherwise. */
 export function checkEntry(value: unknown): CacheEntry {
-  if (isCacheEntry(value)) return value
+  if (isCacheEntry(value)) return markUnshared(value)
   throw new CorruptedEntryError('the payload is not a cache entry')
 }
 

