@@ -17,7 +17,9 @@ describe('copyValue', () => {
 
   it('keeps what JSON would lose by falling back to structuredClone', () => {
     const date = new Date('2026-01-02T03:04:05Z')
-    const sparse = [1, , 3]
+    const sparse: number[] = []
+    sparse[0] = 1
+    sparse[2] = 3
     const value = {
       date,
       map: new Map([[1, 'x']]),

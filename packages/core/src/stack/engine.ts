@@ -23,6 +23,7 @@ import {
   resolveReadOptions,
 } from './options.ts'
 import { FetcherRateLimiter } from './rate-limiter.ts'
+import { SharedState, SYSTEM_PREFIX } from './shared-state.ts'
 import type { SingleFlight } from './single-flight.ts'
 import { SlidingTtl } from './sliding.ts'
 import { HARD_INVALIDATED, TagRegistry, type TagState } from './tags.ts'
@@ -44,13 +45,6 @@ export interface Flight {
   controller: AbortController
 }
 
-/** Prefix of the stack's own bookkeeping keys in shared layers (tag states, generation). */
-export const SYSTEM_PREFIX = '__cs:'
-const TAG_KEY_PREFIX = `${SYSTEM_PREFIX}tag:`
-/** Shortest time a tag state is kept in a shared layer. */
-const MIN_TAG_STATE_RETENTION = 86_400_000
-const GENERATION_KEY = `${SYSTEM_PREFIX}generation`
-
 /** Options of the stack that only the engine reads. */
 export interface EngineOptions extends CacheStackOptions {
   bus?: CacheBus
@@ -71,6 +65,7 @@ export class StackEngine {
   readonly emitter = new CacheEmitter()
   readonly metrics: Metrics
   readonly tags = new TagRegistry()
+  readonly #shared: SharedState
   readonly flights = new Map<string, Flight>()
   readonly backoffUntil = new Map<string, number>()
   readonly backgroundRefreshTimeout: number
@@ -122,6 +117,7 @@ export class StackEngine {
       throw new ValidationError('"generation" must be an integer', 'generation')
     }
     this.layers = list
+    this.#shared = new SharedState(list, this.tags)
     this.l1 = list[0]!.isLocal ? list[0] : undefined
     this.clock = options.clock ?? systemClock
     this.defaults = resolveReadOptions(options)
@@ -144,7 +140,7 @@ export class StackEngine {
         this.clock,
         this.emitter,
         {
-          tags: (i, names) => this.#writeTagStates(i, names),
+          tags: (i, names) => this.#shared.writeTagStates(i, names, this.maxLifetime),
           matching: (i, scanPrefix, pattern) => this.#deleteMatchingIn(i, scanPrefix, pattern).then(() => {}),
         },
         degradation.retryAfter,
@@ -205,27 +201,14 @@ export class StackEngine {
         this.layerFailed(i, 'get', error, key)
         continue
       }
-      const counters = this.metrics.layers[i]!
-      if (!layer.isLocal) counters.latencies.add(performance.now() - started)
-      if (entry === undefined) {
-        counters.misses++
-        continue
-      }
-      const now = this.clock.now()
-      if (now >= physicalEnd(entry)) {
-        counters.misses++
-        continue
-      }
-      if (!layer.isLocal && entry.tags !== undefined) await this.loadTagStates(i, entry)
-      const freshUntil = this.tags.check(entry)
-      if (freshUntil === HARD_INVALIDATED) {
-        counters.misses++
-        this.#removeQuietly(i, key)
-        continue
-      }
-      counters.hits++
-      if (i > 0) this.backfill(key, entry, i)
-      return { entry, layer: i, freshUntil }
+      if (!layer.isLocal) this.metrics.layers[i]!.latencies.add(performance.now() - started)
+      const found =
+        entry !== undefined && entry.tags !== undefined && !layer.isLocal
+          ? await this.#validate(i, key, entry)
+          : this.#accept(i, key, entry, true)
+      if (found === undefined) continue
+      if (i > 0) this.backfill(key, entry!, i)
+      return found
     }
     return undefined
   }
@@ -272,19 +255,26 @@ export class StackEngine {
     entry: CacheEntry | undefined,
     count = true,
   ): Promise<Found | undefined> {
-    const counters = count ? this.metrics.layers[i]! : { hits: 0, misses: 0 }
-    if (entry === undefined || this.clock.now() >= physicalEnd(entry)) {
-      counters.misses++
-      return undefined
-    }
-    if (!this.layers[i]!.isLocal && entry.tags !== undefined) await this.loadTagStates(i, entry)
-    const freshUntil = this.tags.check(entry)
+    if (entry?.tags !== undefined && !this.layers[i]!.isLocal) await this.loadTagStates(i, entry)
+    return this.#accept(i, key, entry, count)
+  }
+
+  /**
+   * Whether an entry read from layer `i` may be served: not physically expired, not hard-invalidated by
+   * a tag (a dead entry is removed from the layer). Counts the outcome unless `count` is false.
+   */
+  #accept(i: number, key: string, entry: CacheEntry | undefined, count: boolean): Found | undefined {
+    const freshUntil =
+      entry === undefined || this.clock.now() >= physicalEnd(entry)
+        ? HARD_INVALIDATED
+        : this.tags.check(entry)
     if (freshUntil === HARD_INVALIDATED) {
-      counters.misses++
+      if (count) this.metrics.layers[i]!.misses++
+      if (entry !== undefined && count) this.#removeQuietly(i, key)
       return undefined
     }
-    counters.hits++
-    return { entry, layer: i, freshUntil }
+    if (count) this.metrics.layers[i]!.hits++
+    return { entry: entry!, layer: i, freshUntil }
   }
 
   /** Copies an entry found in layer `from` to the layers above it, with its remaining lifetime. */
@@ -449,7 +439,7 @@ export class StackEngine {
 
   /** Removes every key starting with `prefix` ('' = everything this stack wrote) from every layer. */
   async clearPrefix(prefix: string, localOnly = false): Promise<void> {
-    for (const [key, flight] of this.flights) if (key.startsWith(prefix)) flight.invalidated = true
+    this.#invalidateFlights((key) => key.startsWith(prefix))
     if (prefix === '' && !localOnly) this.tags.clear()
     if (this.writeBehind) {
       this.writeBehind.dropMatching((key) => key.startsWith(prefix))
@@ -468,7 +458,7 @@ export class StackEngine {
 
   /** Deletes the keys under `scanPrefix` that match `pattern`, in every layer. */
   async deleteMatching(scanPrefix: string, pattern: RegExp, localOnly = false): Promise<number> {
-    for (const [key, flight] of this.flights) if (pattern.test(key)) flight.invalidated = true
+    this.#invalidateFlights((key) => pattern.test(key))
     if (this.writeBehind) {
       this.writeBehind.dropMatching((key) => pattern.test(key))
       await this.writeBehind.settled()
@@ -510,7 +500,7 @@ export class StackEngine {
   ): Promise<void> {
     const state: Partial<TagState> = mode === 'hard' ? { hard: at } : { soft: at }
     for (const name of names) this.tags.record(name, state)
-    if (mode === 'hard') for (const flight of this.flights.values()) flight.invalidated = true
+    if (mode === 'hard') this.#invalidateFlights()
     await this.#persistTagStates(names)
     // Pruned after persisting: with a short lifetime the states just recorded may already qualify.
     this.tags.prune(this.clock.now(), this.maxLifetime)
@@ -525,7 +515,7 @@ export class StackEngine {
     at = this.stamp(),
   ): Promise<void> {
     this.tags.recordSet(names, mode === 'hard' ? { hard: at } : { soft: at })
-    if (mode === 'hard') for (const flight of this.flights.values()) flight.invalidated = true
+    if (mode === 'hard') this.#invalidateFlights()
     if (publish) this.publish({ v: 1, type: 'tags', names: [...names], mode, at, all: true })
   }
 
@@ -536,81 +526,36 @@ export class StackEngine {
       async (layer, i) => {
         if (layer.isLocal) return
         if (this.isDegraded(i)) this.degradation!.missedTags(i, names)
-        else await this.#writeTagStates(i, names)
+        else await this.#shared.writeTagStates(i, names, this.maxLifetime)
       },
       (i) => this.degradation?.missedTags(i, names),
     )
   }
 
-  /**
-   * Writes tag states to shared layer `i`, merged with what it holds: another instance may have
-   * recorded a later invalidation that this one has not heard of, and states must only move forward.
-   */
-  async #writeTagStates(i: number, names: readonly string[]): Promise<void> {
-    const layer = this.layers[i]!
-    const keys = names.map((name) => TAG_KEY_PREFIX + name)
-    const remote = await layer.getMany(keys)
-    remote.forEach((state, j) => {
-      if (state && typeof state.value === 'object' && state.value !== null) {
-        this.tags.record(names[j]!, state.value as TagState)
-      }
-    })
-    // Other instances may have written longer-lived entries than this one has seen: keep at least a day.
-    const lifetime = Number.isFinite(this.maxLifetime)
-      ? Math.max(MIN_TAG_STATE_RETENTION, Math.ceil(this.maxLifetime))
-      : undefined
-    await layer.setMany(
-      names.map((name, j) => ({ key: keys[j]!, entry: tagEntry(this.tags.get(name)!), ttl: lifetime })),
-    )
-  }
-
-  /** Fetches the states of an entry's tags from the shared layer it came from (another instance may have set them). */
-  async loadTagStates(layerIndex: number, entry: CacheEntry): Promise<void> {
-    const names = [...entry.tags!]
-    if (entry.namespace) {
-      const ns = entry.namespace
-      for (const tag of entry.tags!) {
-        for (let end = ns.indexOf(':'); end !== -1; end = ns.indexOf(':', end + 1)) {
-          names.push(`${ns.slice(0, end + 1)}\u001f${tag}`)
-        }
-      }
-    }
+  /** Fetches an entry's tag states from shared layer `i`, where another instance may have recorded them. */
+  async loadTagStates(i: number, entry: CacheEntry): Promise<void> {
     try {
-      const states = await this.layers[layerIndex]!.getMany(names.map((name) => TAG_KEY_PREFIX + name))
-      states.forEach((state, j) => {
-        if (state && typeof state.value === 'object' && state.value !== null) {
-          this.tags.record(names[j]!, state.value as TagState)
-        }
-      })
+      await this.#shared.loadTagStates(i, entry)
     } catch (error) {
-      this.layerFailed(layerIndex, 'get', error)
+      this.layerFailed(i, 'get', error)
     }
   }
 
   setGeneration(value: number): void {
     this.generation = value
     this.generationPrefix = `g${value}:`
-    for (const flight of this.flights.values()) flight.invalidated = true
+    this.#invalidateFlights()
   }
 
   async persistGeneration(): Promise<void> {
-    const entry = tagEntry({ hard: this.generation ?? 0, soft: 0 })
-    await this.#eachLayer('generation', false, async (layer) => {
-      if (!layer.isLocal) await layer.set(GENERATION_KEY, entry, undefined)
-    })
+    await this.#shared.writeGeneration(this.generation ?? 0)
   }
 
-  /** Reads the generation another instance may have bumped. */
+  /** Adopts a generation another instance may have bumped. */
   async loadGeneration(): Promise<void> {
     if (this.generation === undefined) return
-    for (const layer of this.layers) {
-      if (layer.isLocal) continue
-      try {
-        const entry = await layer.get(GENERATION_KEY)
-        const value = (entry?.value as TagState | undefined)?.hard
-        if (typeof value === 'number' && value > this.generation) this.setGeneration(value)
-      } catch {}
-    }
+    const shared = await this.#shared.readGeneration()
+    if (shared !== undefined && shared > this.generation) this.setGeneration(shared)
   }
 
   publish(message: BusMessage): void {
@@ -662,6 +607,11 @@ export class StackEngine {
   #invalidateFlight(key: string): void {
     const flight = this.flights.get(key)
     if (flight) flight.invalidated = true
+  }
+
+  /** Stops the results of running factories (all, or those whose key matches) from being written. */
+  #invalidateFlights(matches?: (key: string) => boolean): void {
+    for (const [key, flight] of this.flights) if (!matches || matches(key)) flight.invalidated = true
   }
 
   #removeQuietly(i: number, key: string): void {
@@ -738,15 +688,5 @@ function capFresh(entry: CacheEntry, freshUntil: number): CacheEntry {
     freshUntil,
     swrUntil: Math.max(freshUntil, entry.swrUntil - shift),
     graceUntil: Math.max(freshUntil, entry.graceUntil - shift),
-  }
-}
-
-function tagEntry(state: TagState): CacheEntry {
-  return {
-    value: { hard: state.hard, soft: state.soft },
-    createdAt: 0,
-    freshUntil: FOREVER,
-    swrUntil: FOREVER,
-    graceUntil: FOREVER,
   }
 }

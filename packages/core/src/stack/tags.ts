@@ -145,3 +145,17 @@ function carries(entry: CacheEntry, name: string): boolean {
   if (!entry.tags?.includes(tag)) return false
   return cut === -1 || (entry.namespace ?? '').startsWith(name.slice(0, cut))
 }
+
+/** Every registry name that can invalidate `entry`: each tag, and each tag scoped to an enclosing namespace. */
+export function scopedNamesOf(entry: CacheEntry): string[] {
+  const names = [...(entry.tags ?? [])]
+  const namespace = entry.namespace
+  if (namespace) {
+    for (const tag of entry.tags ?? []) {
+      for (let end = namespace.indexOf(':'); end !== -1; end = namespace.indexOf(':', end + 1)) {
+        names.push(namespace.slice(0, end + 1) + SCOPE_SEPARATOR + tag)
+      }
+    }
+  }
+  return names
+}

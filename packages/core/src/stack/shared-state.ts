@@ -1,0 +1,88 @@
+import { type CacheEntry, type CacheLayer, FOREVER } from '../layer.ts'
+import { scopedNamesOf, type TagRegistry, type TagState } from './tags.ts'
+
+/** Prefix of the stack's own bookkeeping keys in shared layers (tag states, generation). */
+export const SYSTEM_PREFIX = '__cs:'
+const TAG_KEY_PREFIX = `${SYSTEM_PREFIX}tag:`
+const GENERATION_KEY = `${SYSTEM_PREFIX}generation`
+/** Shortest time a tag state is kept in a shared layer. */
+const MIN_TAG_STATE_RETENTION = 86_400_000
+
+/**
+ * What instances share through a shared layer besides entries: tag invalidation states (so an instance
+ * that reads an entry from Redis knows it was invalidated elsewhere) and the key generation.
+ */
+export class SharedState {
+  readonly #layers: readonly CacheLayer[]
+  readonly #tags: TagRegistry
+
+  constructor(layers: readonly CacheLayer[], tags: TagRegistry) {
+    this.#layers = layers
+    this.#tags = tags
+  }
+
+  /**
+   * Writes tag states to shared layer `i`, merged with what it holds: another instance may have recorded
+   * a later invalidation that this one has not heard of, and states only move forward. `maxLifetime` is
+   * the longest entry lifetime this instance has seen; a state must outlive every entry it could apply to.
+   */
+  async writeTagStates(i: number, names: readonly string[], maxLifetime: number): Promise<void> {
+    const layer = this.#layers[i]!
+    const keys = names.map((name) => TAG_KEY_PREFIX + name)
+    this.#record(names, await layer.getMany(keys))
+    // Other instances may have written longer-lived entries than this one has seen: keep at least a day.
+    const ttl = Number.isFinite(maxLifetime)
+      ? Math.max(MIN_TAG_STATE_RETENTION, Math.ceil(maxLifetime))
+      : undefined
+    await layer.setMany(
+      names.map((name, j) => ({ key: keys[j]!, entry: stateEntry(this.#tags.get(name)!), ttl })),
+    )
+  }
+
+  /** Fetches the states of an entry's tags (namespace-scoped ones included) from shared layer `i`. */
+  async loadTagStates(i: number, entry: CacheEntry): Promise<void> {
+    const names = scopedNamesOf(entry)
+    this.#record(names, await this.#layers[i]!.getMany(names.map((name) => TAG_KEY_PREFIX + name)))
+  }
+
+  #record(names: readonly string[], states: readonly (CacheEntry | undefined)[]): void {
+    states.forEach((state, j) => {
+      if (state && typeof state.value === 'object' && state.value !== null) {
+        this.#tags.record(names[j]!, state.value as TagState)
+      }
+    })
+  }
+
+  /** Stores the key generation in every shared layer. */
+  async writeGeneration(generation: number): Promise<void> {
+    const entry = stateEntry({ hard: generation, soft: 0 })
+    await Promise.all(
+      this.#layers.map(async (layer) => {
+        if (!layer.isLocal) await layer.set(GENERATION_KEY, entry, undefined)
+      }),
+    )
+  }
+
+  /** The highest generation any shared layer holds, or `undefined`; unreachable layers are skipped. */
+  async readGeneration(): Promise<number | undefined> {
+    let highest: number | undefined
+    for (const layer of this.#layers) {
+      if (layer.isLocal) continue
+      try {
+        const value = ((await layer.get(GENERATION_KEY))?.value as TagState | undefined)?.hard
+        if (typeof value === 'number' && (highest === undefined || value > highest)) highest = value
+      } catch {}
+    }
+    return highest
+  }
+}
+
+function stateEntry(state: TagState): CacheEntry {
+  return {
+    value: { hard: state.hard, soft: state.soft },
+    createdAt: 0,
+    freshUntil: FOREVER,
+    swrUntil: FOREVER,
+    graceUntil: FOREVER,
+  }
+}
