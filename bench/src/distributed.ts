@@ -4,10 +4,10 @@
 // Run: npm run bench:distributed -w bench
 import { type ChildProcess, fork, spawn } from 'node:child_process'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { cpus, tmpdir } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { Redis } from 'ioredis'
+import { freePort } from '../../tools/test-services.ts'
 
 const WORKER = fileURLToPath(new URL('./distributed-worker.ts', import.meta.url))
 const RESULTS = fileURLToPath(new URL('../results/distributed.json', import.meta.url))
@@ -17,20 +17,6 @@ const BURST = { processes: 4, requests: 250, factoryDelay: 50 }
 interface Worker {
   call<T>(command: Record<string, unknown>): Promise<T>
   stop(): Promise<void>
-}
-
-async function freePort(): Promise<number> {
-  for (;;) {
-    const port = await new Promise<number>((resolve, reject) => {
-      const server = createServer()
-      server.on('error', reject)
-      server.listen(0, '127.0.0.1', () => {
-        const address = server.address()
-        server.close(() => resolve(typeof address === 'object' && address ? address.port : 0))
-      })
-    })
-    if (port !== 6379) return port
-  }
 }
 
 async function startServer(port: number, dir: string): Promise<ChildProcess> {

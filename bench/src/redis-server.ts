@@ -2,10 +2,10 @@
 // persistence off so disk I/O cannot leak into the numbers. BENCH_REDIS_URL replaces it.
 import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Redis } from 'ioredis'
+import { freePort } from '../../tools/test-services.ts'
 
 export interface BenchRedis {
   readonly url: string
@@ -18,18 +18,6 @@ export interface BenchRedis {
   /** Empties the bench database between scenarios. */
   flush(): Promise<void>
   stop(): Promise<void>
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.unref()
-    server.on('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0))
-    })
-  })
 }
 
 async function waitForPong(client: Redis, timeoutMs: number): Promise<void> {

@@ -3,13 +3,11 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { createTestCluster, createTestRedis, uniquePrefix } from '../../../tools/test-redis.ts'
 import { CacheStack } from './cache-stack.ts'
 import { MemoryLayer, RedisLayer } from './index.ts'
+import { createManualClock } from './testing/index.ts'
 
 type Client = Redis | Cluster
 
-function manualClock(start = Date.now()) {
-  let now = start
-  return { now: () => now, advance: (ms: number) => void (now += ms) }
-}
+const manualClock = (start = Date.now()) => createManualClock(start)
 
 for (const kind of ['single server', 'cluster'] as const) {
   describe(`CacheStack on memory + Redis (${kind})`, () => {

@@ -10,11 +10,9 @@ import {
   OPERATION_CHANNEL,
   ValidationError,
 } from './index.ts'
+import { createManualClock } from './testing/index.ts'
 
-function manualClock(start = 1_700_000_000_000) {
-  let now = start
-  return { now: () => now, advance: (ms: number) => void (now += ms) }
-}
+const manualClock = (start = 1_700_000_000_000) => createManualClock(start)
 
 const stacks: CacheStack[] = []
 function stack(...args: ConstructorParameters<typeof CacheStack>): CacheStack {

@@ -1,14 +1,8 @@
 import { describe, expect, it } from 'vitest'
-import { type CacheEntry, FOREVER } from '../layer.ts'
+import { createTestEntry } from '../testing/index.ts'
 import { LfuStore } from './lfu-store.ts'
 
-const entry = (value: unknown): CacheEntry => ({
-  value,
-  createdAt: 1,
-  freshUntil: FOREVER,
-  swrUntil: FOREVER,
-  graceUntil: FOREVER,
-})
+const entry = (value: unknown) => createTestEntry(value)
 
 /** The obvious O(n) LFU the store must agree with: evict the lowest (uses, last use), never the entry just written. */
 class ModelLfu {

@@ -1,8 +1,7 @@
 import { setImmediate as tick } from 'node:timers/promises'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { LayerError, ValidationError } from '../errors.ts'
-import { type CacheEntry, FOREVER } from '../layer.ts'
-import { createManualClock, describeLayerContract } from '../testing/index.ts'
+import { createManualClock, createTestEntry, describeLayerContract } from '../testing/index.ts'
 import { MemoryLayer, type MemoryLayerOptions } from './memory-layer.ts'
 
 const EVICTIONS = ['lru', 'lfu', 'fifo'] as const
@@ -19,13 +18,7 @@ for (const eviction of EVICTIONS) {
 }
 describeLayerContract('MemoryLayer (lru, real clock)', () => new MemoryLayer())
 
-const entry = (value: unknown): CacheEntry => ({
-  value,
-  createdAt: 1,
-  freshUntil: FOREVER,
-  swrUntil: FOREVER,
-  graceUntil: FOREVER,
-})
+const entry = (value: unknown) => createTestEntry(value)
 
 function layerWithClock(options: MemoryLayerOptions = {}) {
   const clock = createManualClock()

@@ -2,8 +2,7 @@ import type { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTestCluster, uniquePrefix } from '../../../../tools/test-redis.ts'
 import { keySlot } from '../internal/key-slot.ts'
-import { FOREVER } from '../layer.ts'
-import { describeLayerContract } from '../testing/index.ts'
+import { createTestEntry, describeLayerContract } from '../testing/index.ts'
 import { RedisLayer } from './redis-layer.ts'
 
 const cluster = createTestCluster()
@@ -36,13 +35,7 @@ async function countKeys(node: Redis, pattern: string): Promise<number> {
   return count
 }
 
-const entry = (value: unknown) => ({
-  value,
-  createdAt: 1,
-  freshUntil: FOREVER,
-  swrUntil: FOREVER,
-  graceUntil: FOREVER,
-})
+const entry = (value: unknown) => createTestEntry(value)
 
 describe('RedisLayer on a Redis Cluster', () => {
   const prefix = uniquePrefix('cluster-spread')

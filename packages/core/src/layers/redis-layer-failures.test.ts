@@ -9,7 +9,8 @@ import { createTestRedis, uniquePrefix } from '../../../../tools/test-redis.ts'
 import { freePort, startRedis } from '../../../../tools/test-services.ts'
 import { LayerError, ValidationError } from '../errors.ts'
 import { CorruptedEntryError } from '../internal/serialization.ts'
-import { type CacheEntry, FOREVER, systemClock } from '../layer.ts'
+import { systemClock } from '../layer.ts'
+import { createTestEntry } from '../testing/index.ts'
 import { CommandTimeoutError } from './redis-commands.ts'
 import { RedisLayer, type RedisLayerOptions } from './redis-layer.ts'
 
@@ -18,13 +19,7 @@ afterAll(async () => {
   await raw.quit()
 })
 
-const entry = (value: unknown): CacheEntry => ({
-  value,
-  createdAt: 1,
-  freshUntil: FOREVER,
-  swrUntil: FOREVER,
-  graceUntil: FOREVER,
-})
+const entry = (value: unknown) => createTestEntry(value)
 
 function attached(options: Omit<RedisLayerOptions, 'client'> = {}) {
   const prefix = uniquePrefix('redis-failures')

@@ -1,12 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { CacheStack, type CacheStackOptions } from '../cache-stack.ts'
 import { DisconnectedError, FactoryError, FactoryTimeoutError } from '../errors.ts'
+import { createManualClock } from '../testing/index.ts'
 import type { FactoryContext, GracedEntry } from './factory.ts'
 
-function manualClock(start = 1_700_000_000_000) {
-  let now = start
-  return { now: () => now, advance: (ms: number) => void (now += ms) }
-}
+const manualClock = (start = 1_700_000_000_000) => createManualClock(start)
 
 let clock: ReturnType<typeof manualClock>
 const stacks: CacheStack[] = []

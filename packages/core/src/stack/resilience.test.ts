@@ -6,11 +6,9 @@ import { CircuitOpenError, FactoryError, LayerError } from '../errors.ts'
 import type { CacheLayer } from '../layer.ts'
 import { MemoryLayer } from '../layers/memory-layer.ts'
 import { RedisLayer } from '../layers/redis-layer.ts'
+import { createManualClock } from '../testing/index.ts'
 
-function manualClock(start = 1_700_000_000_000) {
-  let now = start
-  return { now: () => now, advance: (ms: number) => void (now += ms) }
-}
+const manualClock = (start = 1_700_000_000_000) => createManualClock(start)
 
 let clock: ReturnType<typeof manualClock>
 const stacks: CacheStack[] = []

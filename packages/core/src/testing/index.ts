@@ -1,2 +1,2 @@
 export type { AdvanceableClock, LayerContractOptions } from './layer-contract.ts'
-export { createManualClock, describeLayerContract } from './layer-contract.ts'
+export { createManualClock, createTestEntry, describeLayerContract } from './layer-contract.ts'

@@ -28,6 +28,11 @@ export function createManualClock(start = Date.UTC(2025, 0, 1)): AdvanceableCloc
   }
 }
 
+/** An entry that never goes stale, for tests of layers and stores. */
+export function createTestEntry(value: unknown, extra: Partial<CacheEntry> = {}): CacheEntry {
+  return { value, createdAt: 1, freshUntil: FOREVER, swrUntil: FOREVER, graceUntil: FOREVER, ...extra }
+}
+
 /** An entry as the stack writes one, fresh for an hour from `now`. */
 function entryOf(value: unknown, now: number, extra: Partial<CacheEntry> = {}): CacheEntry {
   const freshUntil = now + 3_600_000
