@@ -1,6 +1,6 @@
 import { tracingChannel } from 'node:diagnostics_channel'
 import { CacheMissError, ValidationError } from './errors.ts'
-import { type CacheEntry, type CacheLayer, FOREVER } from './layer.ts'
+import { type CacheEntry, type CacheLayer, type Clock, FOREVER } from './layer.ts'
 import { type EngineOptions, remainingLifetime, StackEngine } from './stack/engine.ts'
 import type { CacheEventListener, CacheEventName } from './stack/events.ts'
 import type { Factory } from './stack/factory.ts'
@@ -116,6 +116,11 @@ export class CacheStack {
     )
     this.#ready = Promise.all([subscribed, engine.loadGeneration()]).then(() => undefined)
     this.#ready.catch((error) => engine.emitter.emit('error', { error, operation: 'ready' }))
+  }
+
+  /** The clock every ttl and window of this stack is measured with (the `clock` option, or `Date.now`). */
+  get clock(): Clock {
+    return this.#engine.clock
   }
 
   /** The namespace path of this view: `''` for the root, `'users:'`, `'users:admins:'`... */

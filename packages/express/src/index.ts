@@ -3,6 +3,7 @@ import { IncomingMessage, ServerResponse } from 'node:http'
 import { Socket } from 'node:net'
 import { type Clock, type Duration, ValidationError } from '@cachestack/core'
 import {
+  CONDITIONAL_REQUEST_HEADERS,
   captureServerResponse,
   type HeaderList,
   type HttpCacheStore,
@@ -19,7 +20,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express'
 export interface CacheResponsesOptions extends ResponseCacheOptions<Request, Response> {
   /** The `CacheStack` (or a namespace of one) responses are stored in. */
   cache: HttpCacheStore
-  /** The clock the stack was built with, so `Age` and staleness agree with it. @default Date.now */
+  /** Overrides the clock `Age` and staleness are computed with. @default the stack's own `clock` */
   clock?: Clock
   /** A background refresh that gets no answer within this is abandoned. @default '30s' */
   refreshTimeout?: Duration
@@ -32,10 +33,6 @@ export interface StatsRouteOptions {
   /** Must return `true` for the stats to be served; anything else answers 403. */
   authorize: (req: Request) => boolean | Promise<boolean>
 }
-
-// Validators are the client's, not the handler's: a handler that sees them may answer 304, and a bodiless
-// 304 must never become the entry every other client is served.
-const CONDITIONAL = ['if-none-match', 'if-modified-since', 'if-match', 'if-unmodified-since', 'if-range']
 
 function requestInfo(req: Request): HttpRequestInfo<Request> {
   const url = req.originalUrl ?? req.url
@@ -55,7 +52,7 @@ function requestInfo(req: Request): HttpRequestInfo<Request> {
 }
 
 function stripConditional(req: Request): void {
-  for (const name of CONDITIONAL) delete req.headers[name]
+  for (const name of CONDITIONAL_REQUEST_HEADERS) delete req.headers[name]
 }
 
 function setHeaders(res: Response, headers: HeaderList): void {
@@ -68,7 +65,7 @@ function dispatchCopy(req: Request, extra: Record<string, string>): void {
   copy.method = 'GET'
   copy.url = req.originalUrl
   copy.headers = { ...req.headers, ...extra }
-  for (const name of CONDITIONAL) delete copy.headers[name]
+  for (const name of CONDITIONAL_REQUEST_HEADERS) delete copy.headers[name]
   copy.push(null)
   const app = req.app as unknown as {
     handle(req: IncomingMessage, res: ServerResponse, done: () => void): void

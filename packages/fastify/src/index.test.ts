@@ -22,7 +22,7 @@ async function appWith(
   const { cache, clock } = makeStack()
   const app = Fastify()
   const counter = { calls: 0 }
-  await app.register(cachestack, { cache, clock, ...plugin })
+  await app.register(cachestack, { cache, ...plugin })
   app.get('/data', { config: { cache: route } }, async (request, reply) => {
     counter.calls++
     if (answer) return answer(request, reply)
@@ -157,11 +157,11 @@ describe('cachestack plugin (fastify)', () => {
 
   for (const placement of ['before', 'after'] as const) {
     it(`never yields a wrong Content-Encoding with @fastify/compress registered ${placement} the plugin`, async () => {
-      const { cache, clock } = makeStack()
+      const { cache } = makeStack()
       const app = Fastify()
       let calls = 0
       if (placement === 'before') await app.register(compress, { threshold: 0 })
-      await app.register(cachestack, { cache, clock })
+      await app.register(cachestack, { cache })
       if (placement === 'after') await app.register(compress, { threshold: 0 })
       const text = 'hello compressed world '.repeat(20)
       app.get('/data', { config: { cache: true } }, async (_request, reply) => {
@@ -195,9 +195,9 @@ describe('cachestack plugin (fastify)', () => {
   })
 
   it('purges tagged pages after a 2xx mutation and not after an error', async () => {
-    const { cache, clock } = makeStack()
+    const { cache } = makeStack()
     const app = Fastify()
-    await app.register(cachestack, { cache, clock })
+    await app.register(cachestack, { cache })
     const posts = ['first']
     let listCalls = 0
     app.get('/posts', { config: { cache: { tags: ['posts'] } } }, async (request) => {

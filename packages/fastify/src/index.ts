@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream'
 import { type CacheStack, type Clock, type Duration, ValidationError } from '@cachestack/core'
 import {
+  CONDITIONAL_REQUEST_HEADERS,
   collectBody,
   type HandlerRun,
   type HeaderList,
@@ -32,7 +33,7 @@ export interface StatsRouteOptions {
 export interface CachePluginOptions extends RouteCacheOptions {
   /** The `CacheStack` (or a namespace of one); also decorated as `fastify.cache`. */
   cache: CacheStack
-  /** The clock the stack was built with, so `Age` and staleness agree with it. @default Date.now */
+  /** Overrides the clock `Age` and staleness are computed with. @default the stack's own `clock` */
   clock?: Clock
   /** A background refresh that gets no answer within this is abandoned. @default '30s' */
   refreshTimeout?: Duration
@@ -56,7 +57,6 @@ type RequestState =
   | { mode: 'mutation' }
   | { mode: 'leader'; captured(run: HandlerRun<FastifyReply>): void; outcome: Promise<ServeOutcome> }
 
-const CONDITIONAL = ['if-none-match', 'if-modified-since', 'if-match', 'if-unmodified-since', 'if-range']
 /** Default path of the stats route. */
 export const DEFAULT_STATS_PATH = '/cache/stats'
 
@@ -176,14 +176,14 @@ async function cachePlugin(fastify: FastifyInstance, options: CachePluginOptions
       },
       dispatch: (extra) => {
         const headers = { ...request.headers, ...extra }
-        for (const name of CONDITIONAL) delete headers[name]
+        for (const name of CONDITIONAL_REQUEST_HEADERS) delete headers[name]
         fastify.inject({ method: 'GET', url: request.url, headers }).catch(() => {})
       },
     })
     await Promise.race([start, outcome])
     if (produced) {
       // This request runs the handler for everyone waiting on the key; onSend hands its answer over.
-      for (const name of CONDITIONAL) delete request.headers[name]
+      for (const name of CONDITIONAL_REQUEST_HEADERS) delete request.headers[name]
       return void states.set(request, { mode: 'leader', captured: (run) => deliver(run), outcome })
     }
     const result = await outcome

@@ -1,5 +1,6 @@
 import { type Clock, type Duration, ValidationError } from '@cachestack/core'
 import {
+  CONDITIONAL_REQUEST_HEADERS,
   collectBody,
   type HandlerRun,
   type HeaderList,
@@ -27,7 +28,7 @@ export interface CacheOptions extends ResponseCacheOptions<Context, Response> {
    * background (a Hono middleware cannot run its handler twice). Required with `staleWhileRevalidate`.
    */
   app?: FetchApp
-  /** The clock the stack was built with, so `Age` and staleness agree with it. @default Date.now */
+  /** Overrides the clock `Age` and staleness are computed with. @default the stack's own `clock` */
   clock?: Clock
   /** A background refresh that gets no answer within this is abandoned. @default '30s' */
   refreshTimeout?: Duration
@@ -40,8 +41,6 @@ export interface StatsRouteOptions {
   /** Must return `true` for the stats to be served; anything else answers 403. */
   authorize: (c: Context) => boolean | Promise<boolean>
 }
-
-const CONDITIONAL = ['if-none-match', 'if-modified-since', 'if-match', 'if-unmodified-since', 'if-range']
 
 function requestInfo(c: Context): HttpRequestInfo<Context> {
   const url = new URL(c.req.url)
@@ -137,7 +136,7 @@ export function cache(options: CacheOptions): MiddlewareHandler {
       dispatch: app
         ? (extra) => {
             const headers = new Headers(c.req.raw.headers)
-            for (const name of CONDITIONAL) headers.delete(name)
+            for (const name of CONDITIONAL_REQUEST_HEADERS) headers.delete(name)
             for (const [name, value] of Object.entries(extra)) headers.set(name, value)
             Promise.resolve(app.fetch(new Request(c.req.url, { headers }))).catch(() => {})
           }

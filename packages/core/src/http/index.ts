@@ -16,7 +16,13 @@ export {
   normalizeResponseCacheOptions,
 } from './options.ts'
 export type { BypassReason, NotStoredReason, RequestDecision } from './policy.ts'
-export { decideRequest, headersForbidStorage, MUTATION_METHODS, whyNotStored } from './policy.ts'
+export {
+  CONDITIONAL_REQUEST_HEADERS,
+  decideRequest,
+  headersForbidStorage,
+  MUTATION_METHODS,
+  whyNotStored,
+} from './policy.ts'
 export type { HandlerRun, RefreshRole } from './refresh.ts'
 export { REFRESH_HEADER } from './refresh.ts'
 export type { CacheState, OutgoingResponse, ReplayContext } from './reply.ts'

@@ -100,3 +100,16 @@ export function whyNotStored(
   if (captured.body.byteLength > options.maxBodySize) return 'too-large'
   return headersForbidStorage(captured.status, captured.headers, options)
 }
+
+/**
+ * Validators belong to the client, not to the handler: a handler that saw them could answer 304, and a
+ * bodiless 304 must never become the entry every other client is served. Adapters strip these before
+ * running a handler whose answer may be stored.
+ */
+export const CONDITIONAL_REQUEST_HEADERS: readonly string[] = [
+  'if-none-match',
+  'if-modified-since',
+  'if-match',
+  'if-unmodified-since',
+  'if-range',
+]

@@ -31,7 +31,7 @@ import {
 export interface ResponseCacheConfig<Req, Res> extends ResponseCacheOptions<Req, Res> {
   /** The stack (or a namespace of one) responses are stored in. */
   cache: HttpCacheStore
-  /** The clock the stack was built with, so `Age` and staleness agree with it. @default Date.now */
+  /** Overrides the clock `Age` and staleness are computed with. @default the stack's own `clock` */
   clock?: Clock
   /** A background refresh that gets no answer within this is abandoned. @default '30s' */
   refreshTimeout?: Duration
