@@ -55,6 +55,19 @@ for (const kind of ['single server', 'cluster'] as const) {
       ])
     })
 
+    it('delete answers whether a layer held the key, without reading it first', async () => {
+      const prefix = uniquePrefix('delete')
+      const writer = twoTier(prefix)
+      await writer.cache.set('k', 'v')
+      const other = twoTier(prefix)
+      const backfills: string[] = []
+      other.cache.on('backfill', ({ key }) => backfills.push(key))
+      expect(await other.cache.delete('k')).toBe(true)
+      expect(await other.cache.delete('k')).toBe(false)
+      expect(backfills).toEqual([])
+      expect(await client.exists(`${prefix}k`)).toBe(0)
+    })
+
     it('runs a per-layer ttl map: memory short, Redis long', async () => {
       const prefix = uniquePrefix('layer-ttl')
       const clock = manualClock()

@@ -173,6 +173,16 @@ describe('read-through and stampede protection', () => {
     expect(await cache.mget([{ key: 'a' }, { key: 'c', fetch }, { key: 'c', fetch }])).toEqual([1, 3, 3])
     expect(fetch).toHaveBeenCalledTimes(1)
   })
+
+  it('mget reports its hits like get does', async () => {
+    const cache = stack()
+    await cache.set('a', 1)
+    const hits: string[] = []
+    cache.on('hit', ({ key, layer }) => hits.push(`${key}@${layer}`))
+    await cache.getMany(['a', 'b'])
+    expect(hits).toEqual(['a@memory'])
+    expect(cache.getStats()).toMatchObject({ hits: 1, misses: 1 })
+  })
 })
 
 describe('deletes and inspection', () => {

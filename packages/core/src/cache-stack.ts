@@ -15,6 +15,7 @@ import {
 import { assertKey, assertValue, globToRegExp, wrapKey } from './stack/keys.ts'
 import { type CacheStats, SAMPLE_EVERY } from './stack/metrics.ts'
 import { type EntryOptions, type ReadOptions, resolveEntryOptions } from './stack/options.ts'
+import { countHit } from './stack/read-report.ts'
 import { entryValue, type ReadTrace, readThrough } from './stack/reader.ts'
 import { scopedTag } from './stack/tags.ts'
 
@@ -257,7 +258,7 @@ export class CacheStack {
         const found = values[i]
         const { key, fetch, ...options } = item
         if (found && found.freshUntil > this.#engine.clock.now()) {
-          this.#engine.metrics.hits++
+          countHit(this.#engine, this.#full(key), undefined, found, false)
           return entryValue(found.entry) as T | undefined
         }
         return this.get<T>(key, fetch, options)
@@ -366,15 +367,14 @@ export class CacheStack {
     return value
   }
 
-  /** Removes a key from every layer and every instance's L1. Resolves true when something was removed. */
+  /** Removes a key from every layer and every instance's L1. Resolves true when some layer held it. */
   delete(key: string | { key: string }): Promise<boolean> {
     const k = objectKey(key)
     return this.#trace('delete', k, async () => {
       this.#engine.assertOpen()
       assertKey(k)
       const full = this.#full(k)
-      const existed = (await this.#engine.lookup(full)) !== undefined
-      await this.#engine.deleteKeys([full])
+      const existed = (await this.#engine.deleteKeys([full])) > 0
       this.#engine.metrics.deletes++
       if (this.#engine.emitter.has('delete'))
         this.#engine.emitter.emit('delete', { key: this.#namespace + k })

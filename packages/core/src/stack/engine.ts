@@ -404,9 +404,13 @@ export class StackEngine {
     if (result instanceof Promise) await result
   }
 
-  /** Removes keys from every layer (or only the local ones, for messages from other instances). */
-  async deleteKeys(keys: readonly string[], publish = true, localOnly = false): Promise<void> {
-    if (keys.length === 0) return
+  /**
+   * Removes keys from every layer (or only the local ones, for messages from other instances). Resolves
+   * with the most keys any one layer removed.
+   */
+  async deleteKeys(keys: readonly string[], publish = true, localOnly = false): Promise<number> {
+    if (keys.length === 0) return 0
+    let removed = 0
     for (const key of keys) this.#invalidateFlight(key)
     if (this.writeBehind) {
       this.writeBehind.drop(keys)
@@ -417,11 +421,12 @@ export class StackEngine {
       localOnly,
       async (layer, i) => {
         if (this.isDegraded(i)) this.degradation!.missedKeys(i, keys)
-        else await layer.deleteMany(keys)
+        else removed = Math.max(removed, await layer.deleteMany(keys))
       },
       (i) => this.degradation?.missedKeys(i, keys),
     )
     if (publish) this.publish({ v: 1, type: 'delete', keys: [...keys] })
+    return removed
   }
 
   /** Soft delete: entries turn stale now, keeping their grace window. */
@@ -571,7 +576,8 @@ export class StackEngine {
       case 'set':
       case 'delete':
       case 'expire':
-        return this.deleteKeys(message.keys, false, true)
+        await this.deleteKeys(message.keys, false, true)
+        return
       case 'clear':
         return this.clearPrefix(message.namespace, true)
       case 'prefix':
