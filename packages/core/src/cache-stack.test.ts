@@ -133,6 +133,21 @@ describe('read-through and stampede protection', () => {
     expect(calls).toBe(1)
   })
 
+  it('tells a factory whether it runs as a background refresh', async () => {
+    const clock = manualClock()
+    const cache = stack(undefined, { clock, ttl: '1s', staleWhileRevalidate: '1m' })
+    const runs: boolean[] = []
+    const factory = (ctx: { isBackground: boolean }) => {
+      runs.push(ctx.isBackground)
+      return runs.length
+    }
+    expect(await cache.getOrSet('k', factory)).toBe(1)
+    clock.advance(2_000)
+    expect(await cache.getOrSet('k', factory)).toBe(1)
+    await vi.waitFor(() => expect(runs).toEqual([false, true]))
+    expect(await cache.get('k')).toBe(2)
+  })
+
   it('treats undefined from a factory as not found and does not cache it', async () => {
     const cache = stack()
     let calls = 0

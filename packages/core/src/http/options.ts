@@ -6,6 +6,8 @@ import type { Clock } from '../layer.ts'
 /** The slice of a factory context the HTTP cache uses; a `CacheStack` factory context satisfies it. */
 export interface HttpFactoryContext {
   readonly gracedEntry?: { value: unknown; createdAt: number } | undefined
+  /** True when the run refreshes an entry in the background: the request that started it was answered. */
+  readonly isBackground?: boolean
   setOptions(options: { tags?: readonly string[] }): void
   skip<V>(value?: V): V
   fail(reason?: unknown): never

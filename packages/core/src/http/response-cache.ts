@@ -225,10 +225,9 @@ export class ResponseCache<Req, Res> {
     state: MissState<Res>,
   ) {
     return async (ctx: HttpFactoryContext): Promise<unknown> => {
-      // With a stale entry at hand under stale-while-revalidate, this may be a background refresh for a
-      // request already answered: re-dispatch a copy of it instead of touching the answered one.
-      const detached =
-        this.options.staleWhileRevalidate !== undefined && ctx.gracedEntry !== undefined && handlers.dispatch
+      // A background refresh belongs to a request already answered with the stale copy: re-dispatch a
+      // copy of it instead of touching the answered one.
+      const detached = ctx.isBackground === true && handlers.dispatch
       const run = detached
         ? await runRefresh<Res>(this, detached, this.#refreshTimeout)
         : await handlers.produce()

@@ -17,6 +17,8 @@ export interface FactoryContext<T = unknown> {
   readonly gracedEntry: GracedEntry<T> | undefined
   /** Fires on hard timeout and on `disconnect()`. */
   readonly signal: AbortSignal
+  /** True for a background refresh (stale-while-revalidate, refresh-ahead): nobody waits on this run. */
+  readonly isBackground: boolean
   /** Changes how the result is stored: `ttl`, `grace`, `staleWhileRevalidate`, `tags`... */
   setOptions(options: EntryOptions): void
   /** Replaces the tags the result is stored with. */
@@ -46,12 +48,14 @@ export class FactoryContextImpl<T> implements FactoryContext<T> {
   readonly key: string
   readonly gracedEntry: GracedEntry<T> | undefined
   readonly signal: AbortSignal
+  readonly isBackground: boolean
   skipped = false
   overrides: EntryOptions | undefined
 
-  constructor(key: string, graced: CacheEntry | undefined, signal: AbortSignal) {
+  constructor(key: string, graced: CacheEntry | undefined, signal: AbortSignal, isBackground = false) {
     this.key = key
     this.signal = signal
+    this.isBackground = isBackground
     this.gracedEntry =
       graced && !graced.missing
         ? {

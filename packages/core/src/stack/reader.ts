@@ -180,7 +180,7 @@ function startFlight(
   const run = async (lease?: FlightLease): Promise<unknown> => {
     const limit = options.fetcherRateLimit
     if (limit) await engine.rateLimiter.acquire(key, limit, controller.signal)
-    const context = new FactoryContextImpl<unknown>(request.userKey, graced, controller.signal)
+    const context = new FactoryContextImpl<unknown>(request.userKey, graced, controller.signal, background)
     let value: unknown
     try {
       value = await factory(context)
