@@ -1,7 +1,8 @@
 import { tracingChannel } from 'node:diagnostics_channel'
 import { CacheMissError, ValidationError } from './errors.ts'
 import { type CacheEntry, type CacheLayer, type Clock, FOREVER } from './layer.ts'
-import { type EngineOptions, remainingLifetime, StackEngine } from './stack/engine.ts'
+import { type EngineOptions, StackEngine } from './stack/engine.ts'
+import { remainingLifetime } from './stack/entry-times.ts'
 import type { CacheEventListener, CacheEventName } from './stack/events.ts'
 import type { Factory } from './stack/factory.ts'
 import {
@@ -12,6 +13,14 @@ import {
   type SetObject,
   tagsArg,
 } from './stack/forms.ts'
+import {
+  clearPrefix,
+  deleteKeys,
+  deleteMatching,
+  expireKeys,
+  invalidateTagSet,
+  invalidateTags,
+} from './stack/invalidation.ts'
 import { assertKey, assertValue, globToRegExp, wrapKey } from './stack/keys.ts'
 import { type CacheStats, SAMPLE_EVERY } from './stack/metrics.ts'
 import { type EntryOptions, type ReadOptions, resolveEntryOptions } from './stack/options.ts'
@@ -374,7 +383,7 @@ export class CacheStack {
       this.#engine.assertOpen()
       assertKey(k)
       const full = this.#full(k)
-      const existed = (await this.#engine.deleteKeys([full])) > 0
+      const existed = (await deleteKeys(this.#engine, [full])) > 0
       this.#engine.metrics.deletes++
       if (this.#engine.emitter.has('delete'))
         this.#engine.emitter.emit('delete', { key: this.#namespace + k })
@@ -388,7 +397,10 @@ export class CacheStack {
     return this.#trace('delete', undefined, async () => {
       this.#engine.assertOpen()
       for (const key of list) assertKey(key)
-      await this.#engine.deleteKeys(list.map((key) => this.#full(key)))
+      await deleteKeys(
+        this.#engine,
+        list.map((key) => this.#full(key)),
+      )
       this.#engine.metrics.deletes += list.length
       if (this.#engine.emitter.has('delete')) {
         for (const key of list) this.#engine.emitter.emit('delete', { key: this.#namespace + key })
@@ -406,7 +418,7 @@ export class CacheStack {
     const k = objectKey(key)
     this.#engine.assertOpen()
     assertKey(k)
-    await this.#engine.expireKeys([this.#full(k)])
+    await expireKeys(this.#engine, [this.#full(k)])
     if (this.#engine.emitter.has('expire')) this.#engine.emitter.emit('expire', { key: this.#namespace + k })
   }
 
@@ -416,7 +428,7 @@ export class CacheStack {
       const engine = this.#engine
       engine.assertOpen()
       const prefix = this.#namespace === '' ? '' : engine.generationPrefix + this.#namespace
-      await engine.clearPrefix(prefix)
+      await clearPrefix(engine, prefix)
       engine.publish({ v: 1, type: 'clear', namespace: prefix })
       engine.emitter.emit('clear', { namespace: this.#namespace })
     })
@@ -462,8 +474,8 @@ export class CacheStack {
         const engine = this.#engine
         engine.assertOpen()
         const names = tags.map((tag) => scopedTag(this.#namespace, tag))
-        if (mode === 'all' && names.length > 1) await engine.invalidateTagSet(names, strength)
-        else await engine.invalidateTags(names, strength)
+        if (mode === 'all' && names.length > 1) await invalidateTagSet(engine, names, strength)
+        else await invalidateTags(engine, names, strength)
         engine.emitter.emit('invalidate', { tags: [...tags], mode: strength })
       },
       tags,
@@ -477,7 +489,7 @@ export class CacheStack {
       engine.assertOpen()
       assertKey(prefix, 'prefix')
       const full = this.#full(prefix)
-      await engine.clearPrefix(full)
+      await clearPrefix(engine, full)
       engine.publish({ v: 1, type: 'prefix', prefix: full })
       engine.emitter.emit('invalidate', { prefix })
     })
@@ -491,7 +503,8 @@ export class CacheStack {
       assertKey(pattern, 'pattern')
       const scope = engine.generationPrefix + this.#namespace
       const literal = pattern.slice(0, pattern.search(/[*?[\\]|$/))
-      await engine.deleteMatching(
+      await deleteMatching(
+        engine,
         scope + literal,
         new RegExp(`^${escapeLiteral(scope)}${globToRegExp(pattern).source.slice(1)}`),
       )

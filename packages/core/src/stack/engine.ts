@@ -12,7 +12,9 @@ import { MemoryLayer } from '../layers/memory-layer.ts'
 import type { BusMessage, CacheBus } from './bus-message.ts'
 import { CircuitBreakers } from './circuit-breaker.ts'
 import { LayerDegradation } from './degradation.ts'
+import { capFresh, physicalEnd, remainingLifetime } from './entry-times.ts'
 import { CacheEmitter } from './events.ts'
+import { clearPrefix, deleteKeys, deleteMatching, deleteMatchingIn } from './invalidation.ts'
 import { globToRegExp } from './keys.ts'
 import { Metrics } from './metrics.ts'
 import {
@@ -23,10 +25,10 @@ import {
   resolveReadOptions,
 } from './options.ts'
 import { FetcherRateLimiter } from './rate-limiter.ts'
-import { SharedState, SYSTEM_PREFIX } from './shared-state.ts'
+import { SharedState } from './shared-state.ts'
 import type { SingleFlight } from './single-flight.ts'
 import { SlidingTtl } from './sliding.ts'
-import { HARD_INVALIDATED, TagRegistry, type TagState } from './tags.ts'
+import { HARD_INVALIDATED, TagRegistry } from './tags.ts'
 import { AccessProfiles, entryTtl, jitterTtl } from './ttl-policy.ts'
 import { resolveWriteBehind, WriteBehindQueue } from './write-behind.ts'
 
@@ -65,7 +67,8 @@ export class StackEngine {
   readonly emitter = new CacheEmitter()
   readonly metrics: Metrics
   readonly tags = new TagRegistry()
-  readonly #shared: SharedState
+  /** Tag states and generation as stored in shared layers. */
+  readonly shared: SharedState
   readonly flights = new Map<string, Flight>()
   readonly backoffUntil = new Map<string, number>()
   readonly backgroundRefreshTimeout: number
@@ -117,7 +120,7 @@ export class StackEngine {
       throw new ValidationError('"generation" must be an integer', 'generation')
     }
     this.layers = list
-    this.#shared = new SharedState(list, this.tags)
+    this.shared = new SharedState(list, this.tags)
     this.l1 = list[0]!.isLocal ? list[0] : undefined
     this.clock = options.clock ?? systemClock
     this.defaults = resolveReadOptions(options)
@@ -140,8 +143,8 @@ export class StackEngine {
         this.clock,
         this.emitter,
         {
-          tags: (i, names) => this.#shared.writeTagStates(i, names, this.maxLifetime),
-          matching: (i, scanPrefix, pattern) => this.#deleteMatchingIn(i, scanPrefix, pattern).then(() => {}),
+          tags: (i, names) => this.shared.writeTagStates(i, names, this.maxLifetime),
+          matching: (i, scanPrefix, pattern) => deleteMatchingIn(this, i, scanPrefix, pattern).then(() => {}),
         },
         degradation.retryAfter,
       )
@@ -359,11 +362,11 @@ export class StackEngine {
     const now = this.clock.now()
     const lifetime = remainingLifetime(entry, now)
     if (lifetime !== undefined && lifetime <= 0) {
-      await this.deleteKeys([key], false)
+      await deleteKeys(this, [key], false)
       return
     }
     this.maxLifetime = Math.max(this.maxLifetime, lifetime ?? Number.POSITIVE_INFINITY)
-    this.#invalidateFlight(key)
+    this.invalidateFlight(key)
     let failures = 0
     let lastError: unknown
     const pending: Promise<void>[] = []
@@ -404,143 +407,10 @@ export class StackEngine {
     if (result instanceof Promise) await result
   }
 
-  /**
-   * Removes keys from every layer (or only the local ones, for messages from other instances). Resolves
-   * with the most keys any one layer removed.
-   */
-  async deleteKeys(keys: readonly string[], publish = true, localOnly = false): Promise<number> {
-    if (keys.length === 0) return 0
-    let removed = 0
-    for (const key of keys) this.#invalidateFlight(key)
-    if (this.writeBehind) {
-      this.writeBehind.drop(keys)
-      await this.writeBehind.settled()
-    }
-    await this.#eachLayer(
-      'delete',
-      localOnly,
-      async (layer, i) => {
-        if (this.isDegraded(i)) this.degradation!.missedKeys(i, keys)
-        else removed = Math.max(removed, await layer.deleteMany(keys))
-      },
-      (i) => this.degradation?.missedKeys(i, keys),
-    )
-    if (publish) this.publish({ v: 1, type: 'delete', keys: [...keys] })
-    return removed
-  }
-
-  /** Soft delete: entries turn stale now, keeping their grace window. */
-  async expireKeys(keys: readonly string[], publish = true): Promise<void> {
-    const at = this.stamp()
-    for (const key of keys) {
-      this.#invalidateFlight(key)
-      const found = await this.lookup(key)
-      if (!found) continue
-      const entry = capFresh(found.entry, Math.floor(at))
-      await this.writeEntry(key, entry).catch((error) => this.layerFailed(found.layer, 'expire', error, key))
-    }
-    if (publish) this.publish({ v: 1, type: 'expire', keys: [...keys], at })
-  }
-
-  /** Removes every key starting with `prefix` ('' = everything this stack wrote) from every layer. */
-  async clearPrefix(prefix: string, localOnly = false): Promise<void> {
-    this.#invalidateFlights((key) => key.startsWith(prefix))
-    if (prefix === '' && !localOnly) this.tags.clear()
-    if (this.writeBehind) {
-      this.writeBehind.dropMatching((key) => key.startsWith(prefix))
-      await this.writeBehind.settled()
-    }
-    await this.#eachLayer(
-      'clear',
-      localOnly,
-      async (layer, i) => {
-        if (this.isDegraded(i)) this.degradation!.missedPrefix(i, prefix)
-        else await layer.clear(prefix === '' ? undefined : prefix)
-      },
-      (i) => this.degradation?.missedPrefix(i, prefix),
-    )
-  }
-
-  /** Deletes the keys under `scanPrefix` that match `pattern`, in every layer. */
-  async deleteMatching(scanPrefix: string, pattern: RegExp, localOnly = false): Promise<number> {
-    this.#invalidateFlights((key) => pattern.test(key))
-    if (this.writeBehind) {
-      this.writeBehind.dropMatching((key) => pattern.test(key))
-      await this.writeBehind.settled()
-    }
-    let removed = 0
-    await this.#eachLayer(
-      'invalidate',
-      localOnly,
-      async (_layer, i) => {
-        if (this.isDegraded(i)) this.degradation!.missedPattern(i, scanPrefix, pattern)
-        else removed += await this.#deleteMatchingIn(i, scanPrefix, pattern)
-      },
-      (i) => this.degradation?.missedPattern(i, scanPrefix, pattern),
-    )
-    return removed
-  }
-
-  async #deleteMatchingIn(i: number, scanPrefix: string, pattern: RegExp): Promise<number> {
-    const layer = this.layers[i]!
-    let removed = 0
-    let batch: string[] = []
-    for await (const key of layer.keys(scanPrefix)) {
-      if (!key.startsWith(SYSTEM_PREFIX) && pattern.test(key)) batch.push(key)
-      if (batch.length >= 500) {
-        removed += await layer.deleteMany(batch)
-        batch = []
-      }
-    }
-    if (batch.length > 0) removed += await layer.deleteMany(batch)
-    return removed
-  }
-
-  /** Records tag invalidations (scoped names) locally and in every shared layer. */
-  async invalidateTags(
-    names: readonly string[],
-    mode: 'hard' | 'soft',
-    publish = true,
-    at = this.stamp(),
-  ): Promise<void> {
-    const state: Partial<TagState> = mode === 'hard' ? { hard: at } : { soft: at }
-    for (const name of names) this.tags.record(name, state)
-    if (mode === 'hard') this.#invalidateFlights()
-    await this.#persistTagStates(names)
-    // Pruned after persisting: with a short lifetime the states just recorded may already qualify.
-    this.tags.prune(this.clock.now(), this.maxLifetime)
-    if (publish) this.publish({ v: 1, type: 'tags', names: [...names], mode, at })
-  }
-
-  /** Records an invalidation of the entries that carry all of `names` (`mode: 'all'`). */
-  async invalidateTagSet(
-    names: readonly string[],
-    mode: 'hard' | 'soft',
-    publish = true,
-    at = this.stamp(),
-  ): Promise<void> {
-    this.tags.recordSet(names, mode === 'hard' ? { hard: at } : { soft: at })
-    if (mode === 'hard') this.#invalidateFlights()
-    if (publish) this.publish({ v: 1, type: 'tags', names: [...names], mode, at, all: true })
-  }
-
-  async #persistTagStates(names: readonly string[]): Promise<void> {
-    await this.#eachLayer(
-      'invalidate',
-      false,
-      async (layer, i) => {
-        if (layer.isLocal) return
-        if (this.isDegraded(i)) this.degradation!.missedTags(i, names)
-        else await this.#shared.writeTagStates(i, names, this.maxLifetime)
-      },
-      (i) => this.degradation?.missedTags(i, names),
-    )
-  }
-
   /** Fetches an entry's tag states from shared layer `i`, where another instance may have recorded them. */
   async loadTagStates(i: number, entry: CacheEntry): Promise<void> {
     try {
-      await this.#shared.loadTagStates(i, entry)
+      await this.shared.loadTagStates(i, entry)
     } catch (error) {
       this.layerFailed(i, 'get', error)
     }
@@ -549,17 +419,17 @@ export class StackEngine {
   setGeneration(value: number): void {
     this.generation = value
     this.generationPrefix = `g${value}:`
-    this.#invalidateFlights()
+    this.invalidateFlights()
   }
 
   async persistGeneration(): Promise<void> {
-    await this.#shared.writeGeneration(this.generation ?? 0)
+    await this.shared.writeGeneration(this.generation ?? 0)
   }
 
   /** Adopts a generation another instance may have bumped. */
   async loadGeneration(): Promise<void> {
     if (this.generation === undefined) return
-    const shared = await this.#shared.readGeneration()
+    const shared = await this.shared.readGeneration()
     if (shared !== undefined && shared > this.generation) this.setGeneration(shared)
   }
 
@@ -576,14 +446,14 @@ export class StackEngine {
       case 'set':
       case 'delete':
       case 'expire':
-        await this.deleteKeys(message.keys, false, true)
+        await deleteKeys(this, message.keys, false, true)
         return
       case 'clear':
-        return this.clearPrefix(message.namespace, true)
+        return clearPrefix(this, message.namespace, true)
       case 'prefix':
-        return this.clearPrefix(message.prefix, true)
+        return clearPrefix(this, message.prefix, true)
       case 'pattern':
-        await this.deleteMatching(message.namespace, globToRegExp(message.pattern), true)
+        await deleteMatching(this, message.namespace, globToRegExp(message.pattern), true)
         return
       case 'tags': {
         // Stamped with the later of the sender's clock and ours: every entry this instance holds was
@@ -607,16 +477,17 @@ export class StackEngine {
 
   /** Drops everything local: after a bus outage, local copies may have missed invalidations. */
   async distrustLocal(): Promise<void> {
-    await this.#eachLayer('clear', true, (layer) => layer.clear())
+    await this.eachLayer('clear', true, (layer) => layer.clear())
   }
 
-  #invalidateFlight(key: string): void {
+  /** Stops the result of the factory running for `key` (if any) from being written. */
+  invalidateFlight(key: string): void {
     const flight = this.flights.get(key)
     if (flight) flight.invalidated = true
   }
 
   /** Stops the results of running factories (all, or those whose key matches) from being written. */
-  #invalidateFlights(matches?: (key: string) => boolean): void {
+  invalidateFlights(matches?: (key: string) => boolean): void {
     for (const [key, flight] of this.flights) if (!matches || matches(key)) flight.invalidated = true
   }
 
@@ -624,7 +495,8 @@ export class StackEngine {
     this.layers[i]!.delete(key).catch((error) => this.layerFailed(i, 'delete', error, key))
   }
 
-  async #eachLayer(
+  /** Runs `run` on every layer (local ones only when `localOnly`), applying the write policy to failures. */
+  async eachLayer(
     operation: string,
     localOnly: boolean,
     run: (layer: CacheLayer, i: number) => Promise<void>,
@@ -672,27 +544,5 @@ export class StackEngine {
     await this.bus?.dispose()
     await this.singleFlight?.dispose()
     await Promise.allSettled(this.layers.map((layer) => layer.dispose()))
-  }
-}
-
-/** When the entry stops being servable at all. */
-export function physicalEnd(entry: CacheEntry): number {
-  return Math.max(entry.swrUntil, entry.graceUntil)
-}
-
-/** Remaining physical lifetime in ms, `undefined` for forever. */
-export function remainingLifetime(entry: CacheEntry, now: number): number | undefined {
-  const end = physicalEnd(entry)
-  return end >= FOREVER ? undefined : Math.ceil(end - now)
-}
-
-function capFresh(entry: CacheEntry, freshUntil: number): CacheEntry {
-  if (freshUntil >= entry.freshUntil) return entry
-  const shift = entry.freshUntil - freshUntil
-  return {
-    ...entry,
-    freshUntil,
-    swrUntil: Math.max(freshUntil, entry.swrUntil - shift),
-    graceUntil: Math.max(freshUntil, entry.graceUntil - shift),
   }
 }
