@@ -142,8 +142,8 @@ describe('cacheResponses on memory + Redis, two instances (express)', () => {
     const fromA = await page(a, 1)
     expect([fromA.headers['x-cache'], fromA.body.posts]).toEqual(['MISS', ['first', 'second']])
     await expect.poll(async () => (await page(b, 2)).body.posts).toEqual(['first', 'second'])
-    const fromB = await page(b, 1)
-    expect([fromB.headers['x-cache'], fromB.body.posts]).toEqual(['HIT', ['first', 'second']])
+    // HIT or MISS depending on when B stamped the invalidation (it never trusts an older clock), but fresh.
+    expect((await page(b, 1)).body.posts).toEqual(['first', 'second'])
   })
 
   it('keeps one entry per session across instances with scope private', async () => {
