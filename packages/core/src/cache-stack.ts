@@ -200,19 +200,22 @@ export class CacheStack {
     return this.#read(key, fetcher as Factory<unknown> | undefined, options) as Promise<T | undefined>
   }
 
-  async #read(
+  // Not async: a string key goes straight to readThrough's promise, one promise hop fewer per read
+  // (measurable on a Redis hit, where the whole path is awaited).
+  #read(
     key: unknown,
     fetcher: Factory<unknown> | undefined,
     options: ReadOptions | undefined,
   ): Promise<unknown> {
-    if (typeof key === 'object' && key !== null && !Array.isArray(key)) {
-      const { key: inner, factory, defaultValue, ...rest } = key as KeyArg<unknown>
-      const value = await this.#read(inner, factory ?? fetcher, { ...options, ...rest })
-      return value === undefined ? defaultValue : value
-    }
-    assertKey(key)
-    if (fetcher !== undefined && typeof fetcher !== 'function') {
-      throw new ValidationError('"fetcher" must be a function', 'fetcher')
+    if (typeof key === 'object' && key !== null && !Array.isArray(key))
+      return this.#readObject(key, fetcher, options)
+    try {
+      assertKey(key)
+      if (fetcher !== undefined && typeof fetcher !== 'function') {
+        throw new ValidationError('"fetcher" must be a function', 'fetcher')
+      }
+    } catch (error) {
+      return Promise.reject(error)
     }
     const full = this.#full(key)
     const request = { key: full, userKey: key, namespace: this.#namespace, factory: fetcher, options }
@@ -224,6 +227,12 @@ export class CacheStack {
       tags: options?.tags,
     }
     return channel.tracePromise(() => readThrough(this.#engine, { ...request, trace: context }), context)
+  }
+
+  async #readObject(key: object, fetcher: Factory<unknown> | undefined, options: ReadOptions | undefined) {
+    const { key: inner, factory, defaultValue, ...rest } = key as KeyArg<unknown>
+    const value = await this.#read(inner, factory ?? fetcher, { ...options, ...rest })
+    return value === undefined ? defaultValue : value
   }
 
   /** `get` with a factory; also takes `{ key, factory, ...options }`. */
