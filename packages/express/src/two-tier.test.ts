@@ -7,7 +7,7 @@ import compression from 'compression'
 import express, { type Express, type Request } from 'express'
 import type { Redis } from 'ioredis'
 import request from 'supertest'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { createTestRedis, uniquePrefix } from '../../../tools/test-redis.ts'
 import { cacheResponses } from './index.ts'
 
@@ -102,9 +102,16 @@ describe('cacheResponses on memory + Redis, two instances (express)', () => {
     expect(gzipped.headers['content-encoding']).toBe('gzip')
     expect(gunzipSync(gzipped.body).toString()).toBe(text)
     expect(calls).toEqual({ binary: 1, text: 1 })
-    // B's first reads came from Redis (its memory was empty), the later ones from its own memory.
+    // B's first reads came from Redis (its memory was empty).
     expect(b.layers.slice(0, 2)).toEqual(['redis', 'redis'])
-    expect(b.layers.slice(2)).toContain('memory')
+    // A's own bus messages may still drop B's back-filled copy once; after that B answers from memory.
+    await vi.waitFor(
+      async () => {
+        await rawGet(b.server, '/binary')
+        expect(b.layers.at(-1)).toBe('memory')
+      },
+      { timeout: 5000 },
+    )
   })
 
   it('purges tagged pages on both instances after a mutation on one of them', async () => {
