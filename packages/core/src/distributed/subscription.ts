@@ -56,9 +56,12 @@ export class Subscription {
   }
 
   async #open(): Promise<Redis> {
+    // ioredis's own re-subscription after a reconnect leaves its promise unhandled: when the connection
+    // drops again before the reply, that is an unhandled rejection. #resume subscribes instead.
+    const options = { lazyConnect: false, autoResubscribe: false }
     const connection = isCluster(this.#client)
-      ? new Redis({ ...(await this.#clusterNode(this.#client)), lazyConnect: false })
-      : this.#client.duplicate({ lazyConnect: false })
+      ? new Redis({ ...(await this.#clusterNode(this.#client)), ...options })
+      : this.#client.duplicate(options)
     this.#connection = connection
     // Connection errors are expected during an outage; the bus reports the outage through reconnects.
     connection.on('error', () => {})
@@ -81,8 +84,8 @@ export class Subscription {
   #resume(connection: Redis): void {
     this.#failures = 0
     if (!this.#lost || this.#closed) return
-    // ioredis re-subscribes by itself on reconnect; subscribing again and waiting for the reply orders
-    // the distrust after the subscription is live, so nothing can slip between the two.
+    // Waiting for the subscription's reply orders the distrust after the subscription is live, so no
+    // message can slip between the two.
     connection.subscribe(this.#channel).then(
       () => {
         if (this.#connection !== connection || !this.#lost) return
