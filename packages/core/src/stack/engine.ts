@@ -10,6 +10,7 @@ import {
 } from '../layer.ts'
 import { MemoryLayer } from '../layers/memory-layer.ts'
 import type { BusMessage, CacheBus } from './bus-message.ts'
+import { ChangeLog } from './change-log.ts'
 import { CircuitBreakers } from './circuit-breaker.ts'
 import { LayerDegradation } from './degradation.ts'
 import { capFresh, physicalEnd, remainingLifetime } from './entry-times.ts'
@@ -67,6 +68,8 @@ export class StackEngine {
   readonly emitter = new CacheEmitter()
   readonly metrics: Metrics
   readonly tags = new TagRegistry()
+  /** Writes and removals in order, so a read overtaken by one does not back-fill what it read. */
+  readonly changes = new ChangeLog()
   /** Tag states and generation as stored in shared layers. */
   readonly shared: SharedState
   readonly flights = new Map<string, Flight>()
@@ -191,6 +194,7 @@ export class StackEngine {
 
   /** Walks the layers for a valid entry (not physically expired, not hard-invalidated) and back-fills. */
   async lookup(key: string): Promise<Found | undefined> {
+    const mark = this.changes.mark()
     const layers = this.layers
     for (let i = 0; i < layers.length; i++) {
       if (this.isDegraded(i)) continue
@@ -210,7 +214,7 @@ export class StackEngine {
           ? await this.#validate(i, key, entry)
           : this.#accept(i, key, entry, true)
       if (found === undefined) continue
-      if (i > 0) this.backfill(key, entry!, i)
+      if (i > 0 && !this.changes.changedSince(key, mark)) this.backfill(key, entry!, i)
       return found
     }
     return undefined
@@ -218,6 +222,7 @@ export class StackEngine {
 
   /** `lookup` for many keys: one `getMany` per layer for the keys still missing. */
   async lookupMany(keys: readonly string[]): Promise<(Found | undefined)[]> {
+    const mark = this.changes.mark()
     const results: (Found | undefined)[] = keys.map(() => undefined)
     let missing = keys.map((_, i) => i)
     for (let i = 0; i < this.layers.length && missing.length > 0; i++) {
@@ -235,7 +240,7 @@ export class StackEngine {
         const found = await this.#validate(i, keys[j]!, entries[n])
         if (found) {
           results[j] = found
-          if (i > 0) this.backfill(keys[j]!, found.entry, i)
+          if (i > 0 && !this.changes.changedSince(keys[j]!, mark)) this.backfill(keys[j]!, found.entry, i)
         } else still.push(j)
       }
       missing = still
@@ -366,6 +371,7 @@ export class StackEngine {
       return
     }
     this.maxLifetime = Math.max(this.maxLifetime, lifetime ?? Number.POSITIVE_INFINITY)
+    this.changes.changed([key])
     this.invalidateFlight(key)
     let failures = 0
     let lastError: unknown
@@ -477,6 +483,7 @@ export class StackEngine {
 
   /** Drops everything local: after a bus outage, local copies may have missed invalidations. */
   async distrustLocal(): Promise<void> {
+    this.changes.changedMany()
     await this.eachLayer('clear', true, (layer) => layer.clear())
   }
 

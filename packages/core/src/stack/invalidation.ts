@@ -18,6 +18,7 @@ export async function deleteKeys(
 ): Promise<number> {
   if (keys.length === 0) return 0
   let removed = 0
+  engine.changes.changed(keys)
   for (const key of keys) engine.invalidateFlight(key)
   if (engine.writeBehind) {
     engine.writeBehind.drop(keys)
@@ -57,6 +58,7 @@ export async function expireKeys(
 
 /** Removes every key starting with `prefix` ('' = everything this stack wrote) from every layer. */
 export async function clearPrefix(engine: StackEngine, prefix: string, localOnly = false): Promise<void> {
+  engine.changes.changedMany()
   engine.invalidateFlights((key) => key.startsWith(prefix))
   if (prefix === '' && !localOnly) engine.tags.clear()
   if (engine.writeBehind) {
@@ -81,6 +83,7 @@ export async function deleteMatching(
   pattern: RegExp,
   localOnly = false,
 ): Promise<number> {
+  engine.changes.changedMany()
   engine.invalidateFlights((key) => pattern.test(key))
   if (engine.writeBehind) {
     engine.writeBehind.dropMatching((key) => pattern.test(key))
