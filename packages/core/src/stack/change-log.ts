@@ -1,44 +1,47 @@
 /**
- * Which keys were written or removed, in order, so that a read which started before a change does not
- * back-fill what it read into a faster layer. Without it, a slow Redis read racing a `set` or `delete`
- * (local, or from another instance through the bus) would put the old value back into memory, where
- * it would stay until its ttl. Bounded: past `limit` keys the oldest are forgotten and any read older
- * than them is treated as overtaken.
+ * Which keys were written or removed while reads were in flight, so that a read which started before a
+ * change does not back-fill what it read into a faster layer. Without it, a slow Redis read racing a
+ * `set` or `delete` (local, or from another instance through the bus) would put the old value back
+ * into memory, where it would stay until its ttl. Changes are only recorded while some read holds a
+ * mark, and the log is dropped whenever none does, so it stays small and costs nothing when idle.
  */
 export class ChangeLog {
   readonly #keys = new Map<string, number>()
   readonly #limit: number
+  #readers = 0
   #sequence = 0
   /** Sequence of the last change to an unknown set of keys (clear, prefix, pattern). */
   #broad = 0
-  /** Highest sequence forgotten by trimming. */
+  /** Sequence up to which per-key changes were forgotten (the log overflowed): older marks are overtaken. */
   #floor = 0
 
   constructor(limit = 10_000) {
     this.#limit = limit
   }
 
-  /** A mark to compare with later: take it before a read starts. */
+  /** Takes a mark before a read starts; give it back with `release()` when the read is done. */
   mark(): number {
+    this.#readers++
     return this.#sequence
+  }
+
+  release(): void {
+    if (--this.#readers === 0) this.#keys.clear()
   }
 
   /** Records that these keys changed. */
   changed(keys: readonly string[]): void {
-    for (const key of keys) {
-      this.#keys.delete(key)
-      this.#keys.set(key, ++this.#sequence)
+    if (this.#readers === 0) return
+    if (this.#keys.size + keys.length > this.#limit) {
+      this.#keys.clear()
+      this.#floor = this.#sequence + 1
     }
-    while (this.#keys.size > this.#limit) {
-      const [oldest, sequence] = this.#keys.entries().next().value as [string, number]
-      this.#keys.delete(oldest)
-      this.#floor = sequence
-    }
+    for (const key of keys) this.#keys.set(key, ++this.#sequence)
   }
 
   /** Records a change to keys that cannot be listed (a clear, a prefix or pattern invalidation). */
   changedMany(): void {
-    this.#broad = ++this.#sequence
+    if (this.#readers > 0) this.#broad = ++this.#sequence
   }
 
   /** Whether `key` may have changed after `mark` was taken. */

@@ -195,6 +195,14 @@ export class StackEngine {
   /** Walks the layers for a valid entry (not physically expired, not hard-invalidated) and back-fills. */
   async lookup(key: string): Promise<Found | undefined> {
     const mark = this.changes.mark()
+    try {
+      return await this.#lookup(key, mark)
+    } finally {
+      this.changes.release()
+    }
+  }
+
+  async #lookup(key: string, mark: number): Promise<Found | undefined> {
     const layers = this.layers
     for (let i = 0; i < layers.length; i++) {
       if (this.isDegraded(i)) continue
@@ -223,6 +231,14 @@ export class StackEngine {
   /** `lookup` for many keys: one `getMany` per layer for the keys still missing. */
   async lookupMany(keys: readonly string[]): Promise<(Found | undefined)[]> {
     const mark = this.changes.mark()
+    try {
+      return await this.#lookupMany(keys, mark)
+    } finally {
+      this.changes.release()
+    }
+  }
+
+  async #lookupMany(keys: readonly string[], mark: number): Promise<(Found | undefined)[]> {
     const results: (Found | undefined)[] = keys.map(() => undefined)
     let missing = keys.map((_, i) => i)
     for (let i = 0; i < this.layers.length && missing.length > 0; i++) {
