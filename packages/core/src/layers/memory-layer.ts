@@ -13,7 +13,7 @@ import {
 import type { EntryStore } from './entry-store.ts'
 import { LfuStore } from './lfu-store.ts'
 import { LruStore } from './lru-store.ts'
-import { copyValue, freezeInPlace } from './memory-values.ts'
+import { freezeInPlace, frozenCopy } from './memory-values.ts'
 
 /** How values are handed out. */
 export type MemoryValueMode = 'frozen-copy' | 'reference'
@@ -208,12 +208,11 @@ export class MemoryLayer implements CacheLayer {
       frozen = isUnshared(entry) && freezeInPlace(value)
       if (!frozen) {
         try {
-          value = copyValue(value)
+          ;({ value, frozen } = frozenCopy(value))
         } catch (error) {
           // Functions, class instances with private state, sockets...: nothing a cache could copy.
           throw new LayerError(this.name, 'set', error)
         }
-        frozen = freezeInPlace(value)
       }
     }
     const stored: CacheEntry = { ...entry, value }

@@ -32,6 +32,31 @@ export function copyValue<T>(value: T): T {
   return isPlainJson(value, 0) ? (JSON.parse(JSON.stringify(value)) as T) : structuredClone(value)
 }
 
+/**
+ * `copyValue` plus freezing, as the memory layer stores values. Answers the frozen copy, and whether
+ * freezing protects it (false: the copy holds a Map, Date... and must be copied on each read).
+ */
+export function frozenCopy<T>(value: T): { value: T; frozen: boolean } {
+  if (isPlainJson(value, 0)) {
+    // A fresh JSON parse holds only plain objects and arrays, without cycles: no bookkeeping needed.
+    const copy = JSON.parse(JSON.stringify(value)) as T
+    freezeParsed(copy)
+    return { value: copy, frozen: true }
+  }
+  const copy = structuredClone(value)
+  return { value: copy, frozen: freezeInPlace(copy) }
+}
+
+function freezeParsed(value: unknown): void {
+  if (value === null || typeof value !== 'object') return
+  Object.freeze(value)
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) freezeParsed(value[i])
+  } else {
+    for (const key in value) freezeParsed((value as Record<string, unknown>)[key])
+  }
+}
+
 function isPlainJson(value: unknown, depth: number): boolean {
   switch (typeof value) {
     case 'string':
