@@ -3,10 +3,13 @@ import { createTestRedis, uniquePrefix } from '../../../../tools/test-redis.ts'
 import { CacheStack } from '../cache-stack.ts'
 import { markUnshared } from '../layer.ts'
 import { MemoryLayer } from './memory-layer.ts'
-import { copyValue } from './memory-values.ts'
+import { frozenCopy } from './memory-values.ts'
+
+const copyValue = <T>(value: T): T => frozenCopy(value).value
+
 import { RedisLayer } from './redis-layer.ts'
 
-describe('copyValue', () => {
+describe('frozenCopy', () => {
   it('copies plain JSON data into an independent, equal value', () => {
     const original = { a: [1, 'two', { three: true, four: null }], nested: { deep: { list: [] } } }
     const copy = copyValue(original)
