@@ -79,17 +79,19 @@ export interface CacheLayer {
   dispose(): Promise<void>
 }
 
-// Entries freshly decoded from a shared layer: no caller holds their value yet, so a local layer may keep
-// that value without copying it first.
-const unshared = new WeakSet<CacheEntry>()
+// Marks entries freshly decoded from a shared layer: no caller holds their value yet, so a local layer
+// may keep that value without copying it first. A hidden symbol property rather than a WeakSet:
+// registering every decoded entry in a WeakSet measurably slowed Redis hits (ephemeron bookkeeping in
+// the GC).
+const UNSHARED: unique symbol = Symbol('cachestack.unshared')
 
 /** Marks an entry whose value nobody else references (a layer just decoded it). Returns it. */
 export function markUnshared<T extends CacheEntry>(entry: T): T {
-  unshared.add(entry)
-  return entry
+  // Not enumerable: copies made by spreading do not inherit it, and equality checks do not see it.
+  return Object.defineProperty(entry, UNSHARED, { value: true })
 }
 
 /** Whether `markUnshared` was called on this very entry object. */
 export function isUnshared(entry: CacheEntry): boolean {
-  return unshared.has(entry)
+  return (entry as CacheEntry & { [UNSHARED]?: true })[UNSHARED] === true
 }
