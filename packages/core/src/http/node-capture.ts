@@ -116,9 +116,13 @@ export function captureServerResponse<Res extends ServerResponse>(
       if (typeof chunk === 'function') [callback, chunk] = [chunk as Callback, undefined]
       if (typeof encoding === 'function') [callback, encoding] = [encoding, undefined]
       if (ended) return res
-      append(chunk, encoding)
+      // Marked ended before the last chunk is appended: when that chunk is the one that crosses the cap
+      // (a whole body sent in one call), the pass-through it starts must end the response too, or the
+      // client waits for a chunked body that never ends and the server never emits `finish`, which
+      // stalls every later request on the same keep-alive connection.
       ended = true
       if (callback) res.once('finish', () => callback())
+      append(chunk, encoding)
       if (!passing) finish()
       return res
     }

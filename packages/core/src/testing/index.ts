@@ -1,2 +1,17 @@
+export type { HttpAdapterContractOptions } from './http-adapter-contract.ts'
+export { describeHttpAdapterContract } from './http-adapter-contract.ts'
+export type { ClientKind, ClientResponse, ContractClient } from './http-clients.ts'
+export { CLIENT_KINDS, openClient, REQUEST_TIMEOUT_MS } from './http-clients.ts'
+export type { CaseAnswer, CaseContext, CaseSpec } from './http-contract-app.ts'
+export { chunksOf, queryParam, startCase } from './http-contract-app.ts'
+export type {
+  ContractAnswer,
+  ContractApp,
+  ContractRequest,
+  HttpAdapterHarness,
+  OpenApp,
+  StartedApp,
+} from './http-harness.ts'
+export { openApp } from './http-harness.ts'
 export type { AdvanceableClock, LayerContractOptions } from './layer-contract.ts'
 export { createManualClock, createTestEntry, describeLayerContract } from './layer-contract.ts'

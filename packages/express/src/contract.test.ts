@@ -1,0 +1,71 @@
+import type { Server } from 'node:http'
+import { Readable } from 'node:stream'
+import {
+  type ContractAnswer,
+  describeHttpAdapterContract,
+  type HttpAdapterHarness,
+} from '@cachestack/core/testing'
+import express, { type Request, type Response } from 'express'
+import { cacheResponses, statsRoute } from './index.ts'
+
+function write(res: Response, answer: ContractAnswer): void {
+  res.status(answer.status)
+  for (const [name, value] of answer.headers) res.setHeader(name, value)
+  switch (answer.write) {
+    case 'send':
+      res.send(answer.body)
+      return
+    case 'send-buffer':
+      res.send(Buffer.from(answer.body))
+      return
+    case 'end':
+      res.end(answer.body)
+      return
+    case 'end-with-length':
+      res.setHeader('content-length', Buffer.byteLength(answer.body))
+      res.end(answer.body)
+      return
+    case 'write':
+      for (const chunk of answer.chunks) res.write(chunk)
+      res.end()
+      return
+    case 'pipe':
+      Readable.from(answer.chunks.map((chunk) => Buffer.from(chunk))).pipe(res)
+      return
+    default:
+      throw new Error(`unknown write ${answer.write}`)
+  }
+}
+
+const harness: HttpAdapterHarness = {
+  oneCall: ['send', 'send-buffer', 'end', 'end-with-length'],
+  manyWrites: ['write', 'pipe'],
+  header: (req, name) => {
+    const value = (req as Request).headers[name]
+    return Array.isArray(value) ? value.join(', ') : value
+  },
+  async start(app) {
+    const server = express()
+    const handler = async (req: Request, res: Response) => {
+      const answer = await app.handle({
+        method: req.method,
+        url: req.originalUrl,
+        header: (name) => harness.header(req, name),
+      })
+      write(res, answer)
+    }
+    // Express 5 hands a rejected promise to the error handler, so a throwing handler meets Express's own error page.
+    server.get('/stats', statsRoute({ cache: app.cache, authorize: app.authorize }))
+    server.get('/c/*rest', cacheResponses({ cache: app.cache, ...app.options }), handler)
+    server.post('/c/*rest', cacheResponses({ cache: app.cache, ...app.mutationOptions }), handler)
+    const listening: Server = await new Promise((resolve) => {
+      const s = server.listen(0, '127.0.0.1', () => resolve(s))
+    })
+    return {
+      server: listening,
+      close: () => new Promise<void>((resolve) => listening.close(() => resolve())),
+    }
+  },
+}
+
+describeHttpAdapterContract('express', harness)
