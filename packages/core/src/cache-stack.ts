@@ -1,7 +1,6 @@
 import { tracingChannel } from 'node:diagnostics_channel'
 import { CacheMissError, ValidationError } from './errors.ts'
 import { type CacheEntry, type CacheLayer, type Clock, FOREVER } from './layer.ts'
-import { OperationCache } from './operation/operation-cache.ts'
 import { type EngineOptions, StackEngine } from './stack/engine.ts'
 import { remainingLifetime } from './stack/entry-times.ts'
 import type { CacheEventListener, CacheEventName } from './stack/events.ts'
@@ -22,10 +21,10 @@ import {
   invalidateTagSet,
   invalidateTags,
 } from './stack/invalidation.ts'
-import { assertKey, assertValue, globToRegExp } from './stack/keys.ts'
+import { assertKey, assertValue, globToRegExp, wrapKey } from './stack/keys.ts'
 import { type CacheStats, SAMPLE_EVERY } from './stack/metrics.ts'
 import { type EntryOptions, type ReadOptions, resolveEntryOptions } from './stack/options.ts'
-import { countHit, READ_TRACE } from './stack/read-report.ts'
+import { countHit } from './stack/read-report.ts'
 import { entryValue, type ReadTrace, readThrough } from './stack/reader.ts'
 import { scopedTag } from './stack/tags.ts'
 
@@ -219,15 +218,7 @@ export class CacheStack {
       return Promise.reject(error)
     }
     const full = this.#full(key)
-    const asked = (options as { [READ_TRACE]?: ReadTrace } | undefined)?.[READ_TRACE]
-    const request = {
-      key: full,
-      userKey: key,
-      namespace: this.#namespace,
-      factory: fetcher,
-      options,
-      trace: asked,
-    }
+    const request = { key: full, userKey: key, namespace: this.#namespace, factory: fetcher, options }
     if (!channel.hasSubscribers) return readThrough(this.#engine, request)
     const context: OperationContext = {
       operation: 'get',
@@ -235,11 +226,7 @@ export class CacheStack {
       namespace: this.#namespace,
       tags: options?.tags,
     }
-    const traced = channel.tracePromise(
-      () => readThrough(this.#engine, { ...request, trace: context }),
-      context,
-    )
-    return asked === undefined ? traced : traced.finally(() => Object.assign(asked, pickTrace(context)))
+    return channel.tracePromise(() => readThrough(this.#engine, { ...request, trace: context }), context)
   }
 
   async #readObject(key: object, fetcher: Factory<unknown> | undefined, options: ReadOptions | undefined) {
@@ -546,8 +533,7 @@ export class CacheStack {
   ): (...args: A) => Promise<R> {
     assertKey(prefix, 'prefix')
     if (typeof fn !== 'function') throw new ValidationError('"fn" must be a function', 'fn')
-    const operation = new OperationCache<A, undefined, R>({ ...options, cache: this, name: prefix })
-    return (...args: A) => operation.value(args, undefined, () => fn(...args))
+    return (...args: A) => this.getOrSet(wrapKey(prefix, args), () => fn(...args), options) as Promise<R>
   }
 
   /** A scoped view with the full API; nestable (`a:b:key`). Views of one prefix share stampede locks. */
@@ -639,10 +625,6 @@ export class CacheStack {
   async disconnect(): Promise<void> {
     await this.#engine.disconnect()
   }
-}
-
-function pickTrace(trace: ReadTrace): ReadTrace {
-  return { hit: trace.hit, stale: trace.stale, layer: trace.layer }
 }
 
 function escapeLiteral(text: string): string {

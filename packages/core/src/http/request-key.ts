@@ -1,4 +1,4 @@
-import { hashSession, sessionSuffix } from '../operation/operation-key.ts'
+import { createHash } from 'node:crypto'
 
 /** A framework-neutral description of an incoming request; `raw` is handed to user callbacks. */
 export interface HttpRequestInfo<Req = unknown> {
@@ -57,8 +57,10 @@ export function canonicalQuery(query: string, ignore: (name: string) => boolean)
   return new URLSearchParams(params).toString()
 }
 
-/** A short, irreversible digest: session identifiers never appear in keys. Same digest as `hashSession`. */
-export const hashValue: (value: string) => string = hashSession
+/** A short, irreversible digest: session identifiers never appear in keys. */
+export function hashValue(value: string): string {
+  return createHash('sha256').update(value).digest('base64url').slice(0, 22)
+}
 
 /** The parts of a request that make up its cache key. */
 export interface RequestKeyParts {
@@ -89,7 +91,7 @@ export function requestKey(parts: RequestKeyParts): string {
       name === 'accept-encoding' ? normalizeAcceptEncoding(parts.header(name)) : parts.header(name)
     key += ` ${name}=${JSON.stringify(value ?? null)}`
   }
-  if (parts.session !== undefined) key += sessionSuffix(parts.session)
+  if (parts.session !== undefined) key += ` session=${hashValue(parts.session)}`
   return `http:${key}`
 }
 

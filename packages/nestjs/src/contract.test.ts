@@ -1,0 +1,116 @@
+import 'reflect-metadata'
+import type { Server } from 'node:http'
+import { Readable } from 'node:stream'
+import type { CacheStack } from '@cachestack/core'
+import {
+  type ContractAnswer,
+  type ContractApp,
+  describeHttpAdapterContract,
+  type HttpAdapterHarness,
+} from '@cachestack/core/testing'
+import { Controller, Get, Post, Req, Res, StreamableFile, UseInterceptors } from '@nestjs/common'
+import { ExpressAdapter } from '@nestjs/platform-express'
+import { FastifyAdapter } from '@nestjs/platform-fastify'
+import { Test } from '@nestjs/testing'
+import { CacheInterceptor } from './cache-interceptor.ts'
+import { CacheStackModule } from './cache-stack-module.ts'
+import { CacheOptions } from './route-decorators.ts'
+import type { Platform } from './test-app.ts'
+
+interface AnyRequest {
+  method: string
+  url: string
+  originalUrl?: string
+  headers: Record<string, string | string[] | undefined>
+}
+
+function header(req: unknown, name: string): string | undefined {
+  const value = (req as AnyRequest).headers[name]
+  return Array.isArray(value) ? value.join(', ') : value
+}
+
+function isFastify(res: any): boolean {
+  return typeof res.code === 'function' && typeof res.raw === 'object'
+}
+
+function setStatusAndHeaders(res: any, answer: ContractAnswer): void {
+  if (isFastify(res)) {
+    res.code(answer.status)
+    for (const [name, value] of answer.headers) res.header(name, value)
+  } else {
+    res.status(answer.status)
+    for (const [name, value] of answer.headers) res.setHeader(name, value)
+  }
+}
+
+/** A Nest app whose `/c/*` routes are answered by the contract, through the interceptor. */
+function contractController(app: ContractApp, platform: Platform) {
+  // Express 5 names its wildcard; Fastify's router takes a bare trailing `*`.
+  const rest = platform === 'express' ? '*rest' : '*'
+  const ask = (req: AnyRequest) =>
+    app.handle({ method: req.method, url: req.originalUrl ?? req.url, header: (name) => header(req, name) })
+
+  // Every way a Nest handler answers: a returned value (passthrough for status and headers), writing
+  // through @Res() itself, and a StreamableFile streamed in pieces.
+  async function answer(req: AnyRequest, res: any): Promise<unknown> {
+    const reply = await ask(req)
+    setStatusAndHeaders(res, reply)
+    switch (reply.write) {
+      case 'return':
+        return reply.body
+      case 'return-buffer':
+        return Buffer.from(reply.body)
+      case 'streamable':
+        return new StreamableFile(Readable.from(reply.chunks.map((chunk) => Buffer.from(chunk))))
+      default:
+        throw new Error(`unknown write ${reply.write}`)
+    }
+  }
+
+  @Controller('c')
+  @UseInterceptors(CacheInterceptor)
+  class ContractController {
+    @Get(rest)
+    @CacheOptions(app.options)
+    read(@Req() req: AnyRequest, @Res({ passthrough: true }) res: unknown) {
+      return answer(req, res)
+    }
+
+    @Post(rest)
+    @CacheOptions(app.mutationOptions)
+    write(@Req() req: AnyRequest, @Res({ passthrough: true }) res: unknown) {
+      return answer(req, res)
+    }
+  }
+  return ContractController
+}
+
+function harnessFor(platform: Platform): HttpAdapterHarness {
+  return {
+    // Nest's Express adapter sends a returned Buffer as JSON, so only Fastify gets `return-buffer`.
+    oneCall: platform === 'express' ? ['return'] : ['return', 'return-buffer'],
+    manyWrites: ['streamable'],
+    header,
+    async start(app) {
+      const moduleRef = await Test.createTestingModule({
+        imports: [
+          CacheStackModule.forRoot({
+            cache: app.cache as CacheStack,
+            disconnectOnShutdown: false,
+            stats: { path: '/stats', authorize: app.authorize },
+          }),
+        ],
+        controllers: [contractController(app, platform)],
+      }).compile()
+      const nest = moduleRef.createNestApplication(
+        platform === 'fastify' ? new FastifyAdapter() : new ExpressAdapter(),
+        { logger: false },
+      )
+      await nest.listen(0, '127.0.0.1')
+      return { server: nest.getHttpServer() as Server, close: () => nest.close() }
+    },
+  }
+}
+
+describeHttpAdapterContract('nestjs (express)', harnessFor('express'))
+describeHttpAdapterContract('nestjs (fastify)', harnessFor('fastify'))
