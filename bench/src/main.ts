@@ -4,7 +4,13 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import { contenders, heapExtras, memoryReference, singleFlightExtras } from './contenders/index.ts'
+import {
+  contenders,
+  heapExtras,
+  memoryReference,
+  perCallOptionsExtra,
+  singleFlightExtras,
+} from './contenders/index.ts'
 import type { MeasureOptions } from './harness.ts'
 import { describeMachine, formatMachine } from './machine.ts'
 import { startBenchRedis } from './redis-server.ts'
@@ -80,7 +86,7 @@ async function run(group: (typeof GROUPS)[number], label: string, work: () => Pr
 }
 
 try {
-  await run('hit', 'hits: memory', () => hitScenario(ctx, 'memory', contenders))
+  await run('hit', 'hits: memory', () => hitScenario(ctx, 'memory', [...contenders, perCallOptionsExtra]))
   await run('hit', 'hits: Redis', () => hitScenario(ctx, 'redis', contenders))
   await run('hit', 'hits: two-tier', () => hitScenario(ctx, 'two-tier', [...contenders, memoryReference]))
   await run('miss', 'misses: memory', () => missScenario(ctx, 'memory', contenders))

@@ -5,7 +5,7 @@ import { Redis } from 'ioredis'
 import type { CacheAdapter, Contender, Tier } from './types.ts'
 
 interface StackLike {
-  get(key: string): Promise<unknown>
+  get(key: string, fetcher?: undefined, options?: { ttl?: number; grace?: string }): Promise<unknown>
   set(key: string, value: unknown, options?: { ttl?: number; tags?: string[] }): Promise<unknown>
   getOrSet(
     key: string,
@@ -47,6 +47,11 @@ export interface CachestackVariant {
   values?: MemoryValues
   /** Adds `RedisSingleFlight` (cross-instance stampede protection): Redis tiers only. */
   singleFlight?: boolean
+  /**
+   * Every `get` passes per-call options (`{ ttl, grace }`), so the hit row shows what checking them for
+   * unknown keys costs. Memory tier only.
+   */
+  perCallOptions?: boolean
 }
 
 export function cachestackContender(variant: CachestackVariant = {}): Contender {
@@ -60,11 +65,15 @@ export function cachestackContender(variant: CachestackVariant = {}): Contender 
     if (core && !core.RedisSingleFlight)
       unavailable = 'RedisSingleFlight is not exported from @cachestack/core yet'
   }
-  const name = singleFlight
-    ? 'cachestack + RedisSingleFlight'
-    : values === 'frozen-copy'
-      ? 'cachestack'
-      : 'cachestack (values: reference)'
+  const perCall = variant.perCallOptions === true
+  if (perCall) tiers = ['memory']
+  const name = perCall
+    ? 'cachestack (get with per-call options)'
+    : singleFlight
+      ? 'cachestack + RedisSingleFlight'
+      : values === 'frozen-copy'
+        ? 'cachestack'
+        : 'cachestack (values: reference)'
   return {
     name,
     kind: 'cachestack',
@@ -92,7 +101,10 @@ export function cachestackContender(variant: CachestackVariant = {}): Contender 
         ...(flight ? { singleFlight: flight } : {}),
       })
       return {
-        get: (key) => cache.get(key),
+        // A literal per call, as application code writes it.
+        get: perCall
+          ? (key) => cache.get(key, undefined, { ttl: env.ttlMs, grace: '1m' })
+          : (key) => cache.get(key),
         set: (key, value, o) => cache.set(key, value, o?.tags ? { tags: o.tags } : undefined),
         getOrSet: (key, factory, o) => cache.getOrSet(key, factory, o?.tags ? { tags: o.tags } : undefined),
         invalidateTag: (tag) => cache.invalidateByTag(tag),

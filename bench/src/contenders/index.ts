@@ -19,6 +19,9 @@ export const contenders: readonly Contender[] = [
 /** Extra rows for the heap scenario: what the frozen copy costs in memory. */
 export const heapExtras: readonly Contender[] = [cachestackContender({ values: 'reference' })]
 
+/** Extra row of the in-memory hit: the same hit with per-call options (what checking them costs). */
+export const perCallOptionsExtra: Contender = cachestackContender({ perCallOptions: true })
+
 /** Extra rows where cross-instance stampede protection matters: bursts, and what it costs on a miss. */
 export const singleFlightExtras: readonly Contender[] = [cachestackContender({ singleFlight: true })]
 

@@ -1,5 +1,6 @@
 import { CacheStack } from './cache-stack.ts'
 import { ValidationError } from './errors.ts'
+import { assertKnownOptions, nearestName, optionNames } from './internal/known-options.ts'
 
 /** Options of `createCacheManager`. */
 export interface CacheManagerOptions<Stores extends Record<string, CacheStack>> {
@@ -8,6 +9,11 @@ export interface CacheManagerOptions<Stores extends Record<string, CacheStack>> 
   /** Named stores. */
   stores: Stores
 }
+
+const MANAGER_OPTION_NAMES = optionNames<CacheManagerOptions<Record<string, CacheStack>>>({
+  default: true,
+  stores: true,
+})
 
 /**
  * Named stores, AdonisJS-style: `manager.use('sessions')` picks one, and the default store's methods are
@@ -26,7 +32,11 @@ export type CacheManager<Stores extends Record<string, CacheStack>> = CacheStack
 export function createCacheManager<Stores extends Record<string, CacheStack>>(
   options: CacheManagerOptions<Stores>,
 ): CacheManager<Stores> {
-  const stores = options?.stores
+  if (typeof options !== 'object' || options === null) {
+    throw new ValidationError('createCacheManager options must be { default, stores }', 'options')
+  }
+  assertKnownOptions(options, MANAGER_OPTION_NAMES, 'an option of createCacheManager()')
+  const stores = options.stores
   if (!stores || typeof stores !== 'object' || Object.keys(stores).length === 0) {
     throw new ValidationError('"stores" must name at least one CacheStack', 'stores')
   }
@@ -41,7 +51,11 @@ export function createCacheManager<Stores extends Record<string, CacheStack>>(
   const use = (name?: string): CacheStack => {
     if (name === undefined) return fallback
     const store = stores[name]
-    if (!store) throw new ValidationError(`Unknown cache store "${name}"`, 'name')
+    if (!store) {
+      const nearest = nearestName(name, Object.keys(stores))
+      const hint = nearest === undefined ? '' : `; did you mean "${nearest}"?`
+      throw new ValidationError(`Unknown cache store "${name}"${hint}`, 'name')
+    }
     return store
   }
   const extras = {

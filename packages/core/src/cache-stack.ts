@@ -1,5 +1,6 @@
 import { tracingChannel } from 'node:diagnostics_channel'
 import { CacheMissError, ValidationError } from './errors.ts'
+import { assertKnownOptions, joinNames, optionNames } from './internal/known-options.ts'
 import { type CacheEntry, type CacheLayer, type Clock, FOREVER } from './layer.ts'
 import { type EngineOptions, StackEngine } from './stack/engine.ts'
 import { remainingLifetime } from './stack/entry-times.ts'
@@ -23,7 +24,13 @@ import {
 } from './stack/invalidation.ts'
 import { assertKey, assertValue, globToRegExp, wrapKey } from './stack/keys.ts'
 import { type CacheStats, SAMPLE_EVERY } from './stack/metrics.ts'
-import { type EntryOptions, type ReadOptions, resolveEntryOptions } from './stack/options.ts'
+import {
+  ENTRY_OPTION_NAMES,
+  type EntryOptions,
+  READ_OPTION_NAMES,
+  type ReadOptions,
+  resolveEntryOptions,
+} from './stack/options.ts'
 import { countHit } from './stack/read-report.ts'
 import { entryValue, type ReadTrace, readThrough } from './stack/reader.ts'
 import { scopedTag } from './stack/tags.ts'
@@ -80,14 +87,31 @@ export type CacheStackOptions = EngineOptions
 /** A duration that means "never expires". */
 const FOREVER_TTL = FOREVER
 
+const READ_WHAT = 'an option of get()/getOrSet()/wrap()'
+const SET_WHAT = 'an option of set()'
+const OBJECT_READ_NAMES = joinNames(
+  READ_OPTION_NAMES,
+  optionNames<Pick<GetOrSetObject<unknown>, 'key' | 'factory'>>({ key: true, factory: true }),
+)
+const OBJECT_SET_NAMES = joinNames(
+  ENTRY_OPTION_NAMES,
+  optionNames<Pick<SetObject<unknown>, 'key' | 'value'>>({ key: true, value: true }),
+)
+const MGET_ITEM_NAMES = joinNames(
+  READ_OPTION_NAMES,
+  optionNames<Pick<MgetEntry, 'key' | 'fetch'>>({ key: true, fetch: true }),
+)
+const MSET_ITEM_NAMES = OBJECT_SET_NAMES
+/** Read options a fresh L1 hit can ignore; any other key (unknown ones included) takes the full path. */
+const FAST_PATH_NAMES: ReadonlySet<string> = new Set(
+  [...READ_OPTION_NAMES].filter((name) => name !== 'refreshAhead' && name !== 'adaptiveTtl'),
+)
+
 function fastPathAllowed(options: ReadOptions): boolean {
-  // Options that must see every hit (sliding, adaptive) or may refresh on one take the full path.
-  return (
-    options.forceFresh !== true &&
-    options.refreshAhead === undefined &&
-    options.slidingTtl !== true &&
-    options.adaptiveTtl === undefined
-  )
+  // Options that must see every hit (sliding, adaptive) or may refresh on one take the full path, and
+  // so does an unknown key: the full path refuses it. One loop over the few keys a call passes.
+  for (const name in options) if (!FAST_PATH_NAMES.has(name)) return false
+  return options.forceFresh !== true && options.slidingTtl !== true
 }
 
 /**
@@ -214,6 +238,7 @@ export class CacheStack {
       if (fetcher !== undefined && typeof fetcher !== 'function') {
         throw new ValidationError('"fetcher" must be a function', 'fetcher')
       }
+      if (options !== undefined) assertOptionsObject(options, READ_OPTION_NAMES, READ_WHAT)
     } catch (error) {
       return Promise.reject(error)
     }
@@ -230,6 +255,7 @@ export class CacheStack {
   }
 
   async #readObject(key: object, fetcher: Factory<unknown> | undefined, options: ReadOptions | undefined) {
+    assertKnownOptions(key, OBJECT_READ_NAMES, READ_WHAT)
     const { key: inner, factory, defaultValue, ...rest } = key as KeyArg<unknown>
     const value = await this.#read(inner, factory ?? fetcher, { ...options, ...rest })
     return value === undefined ? defaultValue : value
@@ -237,7 +263,15 @@ export class CacheStack {
 
   /** `get` with a factory; also takes `{ key, factory, ...options }`. */
   getOrSet<T>(key: string | GetOrSetObject<T>, factory?: Factory<T>, options?: ReadOptions): Promise<T> {
-    const fn = typeof key === 'object' && key !== null ? key.factory : factory
+    const isObject = typeof key === 'object' && key !== null
+    if (isObject) {
+      try {
+        assertKnownOptions(key, OBJECT_READ_NAMES, READ_WHAT)
+      } catch (error) {
+        return Promise.reject(error)
+      }
+    }
+    const fn = isObject ? key.factory : factory
     if (typeof fn !== 'function')
       return Promise.reject(new ValidationError('"factory" must be a function', 'factory'))
     return this.get(key, factory, options) as Promise<T>
@@ -269,7 +303,10 @@ export class CacheStack {
   async mget<T = unknown>(entries: readonly (MgetEntry<T> | string)[]): Promise<(T | undefined)[]> {
     if (!Array.isArray(entries)) throw new ValidationError('"entries" must be an array', 'entries')
     const items = entries.map((item) => (typeof item === 'string' ? { key: item } : item))
-    for (const item of items) assertKey(item?.key)
+    for (const item of items) {
+      assertKey(item?.key)
+      assertKnownOptions(item, MGET_ITEM_NAMES, 'an option of an mget() item')
+    }
     const values = await this.#engine.lookupMany(items.map((item) => this.#full(item.key)))
     return Promise.all(
       items.map((item, i) => {
@@ -346,6 +383,7 @@ export class CacheStack {
   set<T>(key: string | SetObject<T>, value?: T, options?: EntryOptions): Promise<void> {
     return this.#trace('set', typeof key === 'string' ? key : key?.key, async () => {
       if (typeof key === 'object' && key !== null) {
+        assertKnownOptions(key, OBJECT_SET_NAMES, SET_WHAT)
         const { key: k, value: v, ...rest } = key
         return this.#set(k, v, { ...options, ...rest })
       }
@@ -358,6 +396,7 @@ export class CacheStack {
     engine.assertOpen()
     assertKey(key)
     assertValue(value, key)
+    if (options !== undefined) assertOptionsObject(options, ENTRY_OPTION_NAMES, SET_WHAT)
     const resolved = options === undefined ? engine.defaults : resolveEntryOptions(options, engine.defaults)
     await engine.write(this.#full(key), this.#namespace, value, resolved)
   }
@@ -373,6 +412,7 @@ export class CacheStack {
     if (!Array.isArray(entries)) throw new ValidationError('"entries" must be an array', 'entries')
     for (const item of entries) {
       assertKey(item?.key)
+      assertKnownOptions(item, MSET_ITEM_NAMES, 'an option of an mset() item')
       assertValue(item.value, item.key)
     }
     await Promise.all(entries.map(({ key, value, ...options }) => this.#set(key, value, options)))
@@ -533,6 +573,7 @@ export class CacheStack {
   ): (...args: A) => Promise<R> {
     assertKey(prefix, 'prefix')
     if (typeof fn !== 'function') throw new ValidationError('"fn" must be a function', 'fn')
+    if (options !== undefined) assertOptionsObject(options, READ_OPTION_NAMES, 'an option of wrap()')
     return (...args: A) => this.getOrSet(wrapKey(prefix, args), () => fn(...args), options) as Promise<R>
   }
 
@@ -625,6 +666,13 @@ export class CacheStack {
   async disconnect(): Promise<void> {
     await this.#engine.disconnect()
   }
+}
+
+function assertOptionsObject(options: unknown, known: ReadonlySet<string>, what: string): void {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new ValidationError(`options must be an object; got ${String(options)}`, 'options')
+  }
+  assertKnownOptions(options, known, what)
 }
 
 function escapeLiteral(text: string): string {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { Cluster, Redis } from 'ioredis'
 import { ValidationError } from '../errors.ts'
+import { assertKnownOptions, optionNames } from '../internal/known-options.ts'
 import type { BusMessage, CacheBus } from '../stack/bus-message.ts'
 import { Subscription } from './subscription.ts'
 import { decode, encode, type RejectReason } from './wire.ts'
@@ -16,6 +17,13 @@ export interface RedisBusOptions {
   /** Messages kept (de-duplicated) while publishing fails; past it the queue collapses into one "drop your L1". @default 1000 */
   retryQueueSize?: number
 }
+
+const BUS_OPTION_NAMES = optionNames<RedisBusOptions>({
+  client: true,
+  channel: true,
+  signingSecret: true,
+  retryQueueSize: true,
+})
 
 /** Counters of one bus, for tests and health pages. */
 export interface RedisBusStats {
@@ -72,6 +80,7 @@ export class RedisBus implements CacheBus {
     if (typeof options !== 'object' || options === null) {
       throw new ValidationError('RedisBus needs options: { client }', 'options')
     }
+    assertKnownOptions(options, BUS_OPTION_NAMES, 'an option of new RedisBus()')
     const { client, channel = DEFAULT_BUS_CHANNEL, signingSecret, retryQueueSize } = options
     if (!client || typeof client.publish !== 'function' || typeof client.duplicate !== 'function') {
       throw new ValidationError('"client" must be an ioredis Redis or Cluster', 'client')

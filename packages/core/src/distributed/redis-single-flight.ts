@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { Cluster, Redis } from 'ioredis'
 import { ValidationError } from '../errors.ts'
+import { assertKnownOptions, optionNames } from '../internal/known-options.ts'
 import { type Duration, parseDuration } from '../internal/units.ts'
 import type { FlightLease, SharedWork, SingleFlight } from '../stack/single-flight.ts'
 import { Subscription } from './subscription.ts'
@@ -14,6 +15,12 @@ export interface RedisSingleFlightOptions {
   /** Prefix of the lease keys and of the notification channel; one per cache sharing the Redis. @default 'cachestack:flight:' */
   prefix?: string
 }
+
+const SINGLE_FLIGHT_OPTION_NAMES = optionNames<RedisSingleFlightOptions>({
+  client: true,
+  lease: true,
+  prefix: true,
+})
 
 /** Counters of one `RedisSingleFlight`, for tests and health pages. */
 export interface SingleFlightStats {
@@ -87,6 +94,7 @@ export class RedisSingleFlight implements SingleFlight {
     if (typeof options !== 'object' || options === null) {
       throw new ValidationError('RedisSingleFlight needs options: { client }', 'options')
     }
+    assertKnownOptions(options, SINGLE_FLIGHT_OPTION_NAMES, 'an option of new RedisSingleFlight()')
     const { client, lease = DEFAULT_LEASE, prefix = DEFAULT_PREFIX } = options
     if (!client || typeof client.eval !== 'function' || typeof client.duplicate !== 'function') {
       throw new ValidationError('"client" must be an ioredis Redis or Cluster', 'client')

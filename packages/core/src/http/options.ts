@@ -1,4 +1,5 @@
 import { ValidationError } from '../errors.ts'
+import { assertKnownOptions, joinNames } from '../internal/known-options.ts'
 import type { Duration, Size } from '../internal/units.ts'
 import { optionalDuration, parseSize } from '../internal/units.ts'
 import type { Clock } from '../layer.ts'
@@ -144,11 +145,8 @@ export function normalizeResponseCacheOptions<Req, Res>(
   options: ResponseCacheOptions<Req, Res> & Record<string, unknown>,
   ignore: readonly string[] = [],
 ): NormalizedResponseCacheOptions<Req, Res> {
-  for (const name of Object.keys(options)) {
-    if (!KNOWN_OPTIONS.has(name) && !ignore.includes(name)) {
-      throw new ValidationError(`Unknown response caching option "${name}"`, name)
-    }
-  }
+  const known = ignore.length === 0 ? KNOWN_OPTIONS : joinNames(KNOWN_OPTIONS, new Set(ignore))
+  assertKnownOptions(options, known, 'a response caching option')
   const scope = options.scope ?? 'public'
   if (scope !== 'public' && scope !== 'private') {
     throw new ValidationError(`"scope" must be 'public' or 'private'; got ${String(scope)}`, 'scope')

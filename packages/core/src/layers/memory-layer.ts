@@ -1,5 +1,6 @@
 import { LayerError, ValidationError } from '../errors.ts'
 import { estimateBytes } from '../internal/estimate-bytes.ts'
+import { assertKnownOptions, optionNames } from '../internal/known-options.ts'
 import { optionalSize, type Size } from '../internal/units.ts'
 import {
   type CacheEntry,
@@ -47,6 +48,14 @@ export interface MemoryLayerOptions {
 }
 
 const DEFAULT_MAX_ITEMS = 10_000
+const MEMORY_LAYER_OPTION_NAMES = optionNames<MemoryLayerOptions>({
+  name: true,
+  maxItems: true,
+  maxBytes: true,
+  maxEntryBytes: true,
+  eviction: true,
+  values: true,
+})
 // Bookkeeping an entry costs beyond its value (entry object, timestamps, store node), for the budget.
 const ENTRY_OVERHEAD_BYTES = 96
 
@@ -68,6 +77,10 @@ export class MemoryLayer implements CacheLayer {
   #clock: Clock = systemClock
 
   constructor(options: MemoryLayerOptions = {}) {
+    if (typeof options !== 'object' || options === null) {
+      throw new ValidationError('MemoryLayer options must be an object', 'options')
+    }
+    assertKnownOptions(options, MEMORY_LAYER_OPTION_NAMES, 'an option of new MemoryLayer()')
     const name = options.name ?? 'memory'
     if (typeof name !== 'string' || name === '') {
       throw new ValidationError(`"name" must be a non-empty string; got ${String(name)}`, 'name')

@@ -1,6 +1,7 @@
 import { Cluster, type ClusterNode, type ClusterOptions, Redis, type RedisOptions } from 'ioredis'
 import { ValidationError } from '../errors.ts'
 import type { CompressionName } from '../internal/compression.ts'
+import { assertKnownOptions, optionNames } from '../internal/known-options.ts'
 import type { EntryCodecOptions, SerializerOption } from '../internal/serialization.ts'
 import { type Duration, optionalDuration, parseSize, type Size } from '../internal/units.ts'
 
@@ -47,6 +48,25 @@ export interface NormalizedRedisLayerOptions {
   readonly allowUnprefixedClear: boolean
 }
 
+const REDIS_LAYER_OPTION_NAMES = optionNames<RedisLayerOptions>({
+  client: true,
+  url: true,
+  redisOptions: true,
+  cluster: true,
+  name: true,
+  prefix: true,
+  serializer: true,
+  compression: true,
+  compressionThreshold: true,
+  maxDecompressedSize: true,
+  commandTimeout: true,
+  allowUnprefixedClear: true,
+})
+const CLUSTER_NAMES = optionNames<{ nodes: ClusterNode[]; options?: ClusterOptions }>({
+  nodes: true,
+  options: true,
+})
+
 const DEFAULT_PREFIX = 'cachestack:'
 const DEFAULT_COMPRESSION_THRESHOLD = '1kb'
 const DEFAULT_MAX_DECOMPRESSED_SIZE = '64mb'
@@ -55,6 +75,11 @@ const DEFAULT_MAX_DECOMPRESSED_SIZE = '64mb'
 export function normalizeRedisLayerOptions(options: RedisLayerOptions): NormalizedRedisLayerOptions {
   if (typeof options !== 'object' || options === null) {
     throw new ValidationError('RedisLayer options must be an object', 'options')
+  }
+  // ioredis's own options live in `redisOptions` / `cluster.options`, so these two lists stay checkable.
+  assertKnownOptions(options, REDIS_LAYER_OPTION_NAMES, 'an option of new RedisLayer()')
+  if (typeof options.cluster === 'object' && options.cluster !== null) {
+    assertKnownOptions(options.cluster, CLUSTER_NAMES, 'an option of new RedisLayer()', 'cluster')
   }
   const name = options.name ?? 'redis'
   if (typeof name !== 'string' || name === '') {

@@ -1,4 +1,5 @@
 import { ValidationError } from '../errors.ts'
+import { assertKnownOptions, optionNames } from '../internal/known-options.ts'
 import { type Duration, optionalDuration } from '../internal/units.ts'
 import type { Clock } from '../layer.ts'
 
@@ -19,6 +20,12 @@ export interface ResolvedCircuitBreaker {
   scope: 'key' | 'shared'
 }
 
+const CIRCUIT_BREAKER_NAMES = optionNames<CircuitBreakerOptions>({
+  failureThreshold: true,
+  cooldown: true,
+  scope: true,
+})
+
 export const DEFAULT_FAILURE_THRESHOLD = 5
 export const DEFAULT_COOLDOWN = 30_000
 /** Per-key circuits kept; closed circuits with no failure are dropped first. */
@@ -38,6 +45,7 @@ export function resolveCircuitBreaker(
       'circuitBreaker',
     )
   }
+  assertKnownOptions(option, CIRCUIT_BREAKER_NAMES, 'an option', 'circuitBreaker')
   const { failureThreshold, cooldown, scope } = option as CircuitBreakerOptions
   const threshold = failureThreshold ?? base?.failureThreshold ?? DEFAULT_FAILURE_THRESHOLD
   if (!Number.isInteger(threshold) || threshold < 1) {

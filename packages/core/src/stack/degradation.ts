@@ -1,4 +1,5 @@
 import { ValidationError } from '../errors.ts'
+import { assertKnownNested, optionNames } from '../internal/known-options.ts'
 import { type Duration, optionalDuration } from '../internal/units.ts'
 import type { CacheLayer, Clock } from '../layer.ts'
 import type { CacheEmitter } from './events.ts'
@@ -11,6 +12,8 @@ const DELETE_BATCH = 500
 
 /** `gracefulDegradation` as the stack takes it. */
 export type GracefulDegradationOption = boolean | { retryAfter?: Duration }
+
+const DEGRADATION_NAMES = optionNames<{ retryAfter?: Duration }>({ retryAfter: true })
 
 /** What recovery replays that only the engine knows how to do. */
 export interface DegradationReplay {
@@ -80,6 +83,7 @@ export class LayerDegradation {
 
   /** Resolves the option: on by default when a local layer can answer while a shared one is down. */
   static resolve(option: GracefulDegradationOption | undefined, layers: readonly CacheLayer[]) {
+    assertKnownNested(option, DEGRADATION_NAMES, 'an option of new CacheStack()', 'gracefulDegradation')
     const enabled = option === undefined ? layers.some((layer) => layer.isLocal) : option !== false
     if (!enabled) return undefined
     const retryAfter =

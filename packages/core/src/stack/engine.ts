@@ -1,4 +1,5 @@
 import { DisconnectedError, LayerError, ValidationError } from '../errors.ts'
+import { assertKnownOptions, joinNames, optionNames } from '../internal/known-options.ts'
 import { optionalDuration } from '../internal/units.ts'
 import {
   type CacheEntry,
@@ -24,6 +25,7 @@ import {
   type ResolvedEntryOptions,
   type ResolvedReadOptions,
   resolveReadOptions,
+  STACK_OPTION_NAMES,
 } from './options.ts'
 import { FetcherRateLimiter } from './rate-limiter.ts'
 import { SharedState } from './shared-state.ts'
@@ -54,6 +56,11 @@ export interface EngineOptions extends CacheStackOptions {
   /** Cross-instance stampede protection (see `RedisSingleFlight`). @default undefined (per process only) */
   singleFlight?: SingleFlight
 }
+
+const ENGINE_OPTION_NAMES = joinNames(
+  STACK_OPTION_NAMES,
+  optionNames<Omit<EngineOptions, keyof CacheStackOptions>>({ bus: true, singleFlight: true }),
+)
 
 /**
  * The state every view (the root stack and its namespaces) shares: layers, clock, tag states, in-flight
@@ -113,6 +120,10 @@ export class StackEngine {
       if (names.has(layer.name)) throw new ValidationError(`Two layers are named "${layer.name}"`, 'layers')
       names.add(layer.name)
     }
+    if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+      throw new ValidationError('CacheStack options must be an object', 'options')
+    }
+    assertKnownOptions(options, ENGINE_OPTION_NAMES, 'an option of new CacheStack()')
     if (options.clock !== undefined && typeof options.clock?.now !== 'function') {
       throw new ValidationError('"clock" must have a now() method', 'clock')
     }

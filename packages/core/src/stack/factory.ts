@@ -1,5 +1,6 @@
+import { assertKnownOptions } from '../internal/known-options.ts'
 import type { CacheEntry } from '../layer.ts'
-import type { EntryOptions } from './options.ts'
+import { ENTRY_OPTION_NAMES, type EntryOptions } from './options.ts'
 
 /** The stale entry a factory can fall back on, as handed to `ctx.gracedEntry`. */
 export interface GracedEntry<T> {
@@ -68,6 +69,7 @@ export class FactoryContextImpl<T> implements FactoryContext<T> {
   }
 
   setOptions(options: EntryOptions): void {
+    assertKnownOptions(options, ENTRY_OPTION_NAMES, 'an option of ctx.setOptions()')
     this.overrides = { ...this.overrides, ...options }
   }
 

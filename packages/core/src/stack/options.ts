@@ -1,4 +1,5 @@
 import { ValidationError } from '../errors.ts'
+import { joinNames, type OptionNames, optionNames } from '../internal/known-options.ts'
 import { type Duration, optionalDuration, parseDuration } from '../internal/units.ts'
 import type { Clock } from '../layer.ts'
 import {
@@ -95,6 +96,52 @@ export interface CacheStackOptions extends ReadOptions {
   /** Background refreshes that run longer than this are abandoned. @default '30s' */
   backgroundRefreshTimeout?: Duration
 }
+
+/** Every key `EntryOptions` accepts (`set`, `mset` items, `ctx.setOptions`). */
+export const ENTRY_OPTION_NAMES: OptionNames = optionNames<EntryOptions>({
+  ttl: true,
+  staleWhileRevalidate: true,
+  grace: true,
+  staleIfError: true,
+  tags: true,
+  ttlJitter: true,
+  ttlPolicy: true,
+  timeZone: true,
+  slidingTtl: true,
+  adaptiveTtl: true,
+})
+
+/** Every key `ReadOptions` accepts (`get`, `getOrSet`, `wrap`, `mget` items). */
+export const READ_OPTION_NAMES: OptionNames = joinNames(
+  ENTRY_OPTION_NAMES,
+  optionNames<Omit<ReadOptions, keyof EntryOptions>>({
+    timeout: true,
+    hardTimeout: true,
+    graceBackoff: true,
+    forceFresh: true,
+    negativeCache: true,
+    negativeTtl: true,
+    shouldCache: true,
+    refreshAhead: true,
+    defaultValue: true,
+    circuitBreaker: true,
+    fetcherRateLimit: true,
+  }),
+)
+
+/** Every key `CacheStackOptions` accepts (read defaults plus the stack's own settings). */
+export const STACK_OPTION_NAMES: OptionNames = joinNames(
+  READ_OPTION_NAMES,
+  optionNames<Omit<CacheStackOptions, keyof ReadOptions>>({
+    clock: true,
+    generation: true,
+    writePolicy: true,
+    gracefulDegradation: true,
+    writeStrategy: true,
+    writeBehind: true,
+    backgroundRefreshTimeout: true,
+  }),
+)
 
 /** Entry options with every duration in ms. */
 export interface ResolvedEntryOptions {

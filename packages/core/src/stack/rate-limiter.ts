@@ -1,52 +1,93 @@
 import { ValidationError } from '../errors.ts'
+import { assertKnownOptions, optionNames } from '../internal/known-options.ts'
 import { type Duration, parseDuration } from '../internal/units.ts'
 import type { Clock } from '../layer.ts'
 
 /**
- * At most `limit` factory calls start per `window`, for the whole stack (`scope: 'global'`) or per
- * key (`scope: 'key'`). Calls beyond the limit wait for their turn, in order.
+ * Limits factory calls, for the whole stack (`scope: 'global'`) or per key (`scope: 'key'`), in one
+ * or both of two ways: a start rate (at most `limit` calls start per `window`) and a concurrency cap
+ * (at most `maxConcurrent` calls run at once). Calls beyond a limit wait for their turn, in order.
  */
 export interface FetcherRateLimitOptions {
-  /** Factory calls allowed to start per window. */
-  limit: number
-  /** The sliding window. */
-  window: Duration
+  /** Factory calls allowed to start per `window` (give both, or neither). */
+  limit?: number
+  /** The sliding window of `limit`. */
+  window?: Duration
+  /** Factory calls allowed to run at the same time. */
+  maxConcurrent?: number
   /** One budget for the stack, or one per key. @default 'global' */
   scope?: 'global' | 'key'
 }
 
-/** `fetcherRateLimit` after validation. */
+/** `fetcherRateLimit` after validation; `limit`/`window` 0 and `maxConcurrent` 0 mean "no cap". */
 export interface ResolvedRateLimit {
   limit: number
   window: number
+  maxConcurrent: number
   scope: 'global' | 'key'
 }
+
+const RATE_LIMIT_NAMES = optionNames<FetcherRateLimitOptions>({
+  limit: true,
+  window: true,
+  maxConcurrent: true,
+  scope: true,
+})
 
 /** Per-key budgets kept; idle ones are dropped first. */
 const MAX_BUCKETS = 10_000
 const GLOBAL = '\u0000global'
+const FORMS = '{ limit, window, scope? }, { maxConcurrent, scope? } or false'
+
+function positiveInteger(value: unknown, option: string): number {
+  if (!Number.isInteger(value) || (value as number) < 1) {
+    throw new ValidationError(`"${option}" must be a positive integer; got ${String(value)}`, option)
+  }
+  return value as number
+}
 
 export function resolveRateLimit(option: unknown, base?: ResolvedRateLimit): ResolvedRateLimit | undefined {
   if (option === undefined) return base
   if (option === false) return undefined
-  if (typeof option !== 'object' || option === null) {
+  if (typeof option !== 'object' || option === null || Array.isArray(option)) {
+    throw new ValidationError(`"fetcherRateLimit" must be ${FORMS}`, 'fetcherRateLimit')
+  }
+  assertKnownOptions(option, RATE_LIMIT_NAMES, 'an option', 'fetcherRateLimit')
+  const { limit, window, maxConcurrent, scope = 'global' } = option as FetcherRateLimitOptions
+  if (limit === undefined && window === undefined && maxConcurrent === undefined) {
+    throw new ValidationError(`"fetcherRateLimit" must be ${FORMS}`, 'fetcherRateLimit')
+  }
+  if ((limit === undefined) !== (window === undefined)) {
+    const missing = limit === undefined ? 'limit' : 'window'
     throw new ValidationError(
-      '"fetcherRateLimit" must be { limit, window, scope? } or false',
-      'fetcherRateLimit',
+      `"fetcherRateLimit.${missing}" is missing: a start rate needs both "limit" and "window"`,
+      `fetcherRateLimit.${missing}`,
     )
   }
-  const { limit, window, scope = 'global' } = option as FetcherRateLimitOptions
-  if (!Number.isInteger(limit) || limit < 1) {
-    throw new ValidationError('"fetcherRateLimit.limit" must be a positive integer', 'fetcherRateLimit.limit')
+  let ms = 0
+  if (window !== undefined) {
+    ms = parseDuration(window, 'fetcherRateLimit.window')
+    if (ms <= 0)
+      throw new ValidationError('"fetcherRateLimit.window" must be above 0', 'fetcherRateLimit.window')
   }
-  const ms = parseDuration(window, 'fetcherRateLimit.window')
-  if (ms <= 0)
-    throw new ValidationError('"fetcherRateLimit.window" must be above 0', 'fetcherRateLimit.window')
   if (scope !== 'global' && scope !== 'key') {
     throw new ValidationError(`"fetcherRateLimit.scope" must be 'global' or 'key'`, 'fetcherRateLimit.scope')
   }
-  return { limit, window: ms, scope }
+  return {
+    limit: limit === undefined ? 0 : positiveInteger(limit, 'fetcherRateLimit.limit'),
+    window: ms,
+    maxConcurrent:
+      maxConcurrent === undefined ? 0 : positiveInteger(maxConcurrent, 'fetcherRateLimit.maxConcurrent'),
+    scope,
+  }
 }
+
+interface Gate {
+  running: number
+  waiting: (() => void)[]
+}
+
+const noop = () => {}
 
 /**
  * A sliding-window log of reserved start times per bucket. A call reserves the earliest start that
@@ -57,6 +98,8 @@ export function resolveRateLimit(option: unknown, base?: ResolvedRateLimit): Res
 export class FetcherRateLimiter {
   readonly #clock: Clock
   readonly #buckets = new Map<string, number[]>()
+  /** Concurrency gates; only gates with a call running are kept. */
+  readonly #gates = new Map<string, Gate>()
 
   constructor(clock: Clock) {
     this.#clock = clock
@@ -83,8 +126,27 @@ export class FetcherRateLimiter {
     return start - now
   }
 
-  /** Waits for a reserved slot; rejects with the signal's reason when it aborts first. */
-  async acquire(key: string, options: ResolvedRateLimit, signal: AbortSignal): Promise<void> {
+  /**
+   * Waits for a concurrency slot (when `maxConcurrent` is set), then for a start slot (when `limit` is
+   * set); rejects with the signal's reason when it aborts first. Resolves to the function that gives
+   * the concurrency slot back, to be called once the factory has settled.
+   */
+  async acquire(key: string, options: ResolvedRateLimit, signal: AbortSignal): Promise<() => void> {
+    const release =
+      options.maxConcurrent > 0
+        ? await this.#enter(options.scope === 'key' ? key : GLOBAL, options.maxConcurrent, signal)
+        : noop
+    if (options.limit === 0) return release
+    try {
+      await this.#waitForStart(key, options, signal)
+    } catch (error) {
+      release()
+      throw error
+    }
+    return release
+  }
+
+  async #waitForStart(key: string, options: ResolvedRateLimit, signal: AbortSignal): Promise<void> {
     const wait = this.reserve(key, options)
     if (wait <= 0) return
     signal.throwIfAborted()
@@ -97,6 +159,43 @@ export class FetcherRateLimiter {
         signal.removeEventListener('abort', onAbort)
         resolve()
       }, wait)
+      signal.addEventListener('abort', onAbort, { once: true })
+    })
+  }
+
+  /** Takes one of `max` slots of gate `id`, waiting in order; a released slot passes to the next waiter. */
+  #enter(id: string, max: number, signal: AbortSignal): Promise<() => void> {
+    let gate = this.#gates.get(id)
+    if (!gate) {
+      gate = { running: 0, waiting: [] }
+      this.#gates.set(id, gate)
+    }
+    const current = gate
+    let released = false
+    const release = () => {
+      if (released) return
+      released = true
+      const next = current.waiting.shift()
+      if (next) return next()
+      current.running--
+      if (current.running === 0 && this.#gates.get(id) === current) this.#gates.delete(id)
+    }
+    if (current.running < max) {
+      current.running++
+      return Promise.resolve(release)
+    }
+    if (signal.aborted) return Promise.reject(signal.reason)
+    return new Promise((resolve, reject) => {
+      const admit = () => {
+        signal.removeEventListener('abort', onAbort)
+        resolve(release)
+      }
+      const onAbort = () => {
+        const at = current.waiting.indexOf(admit)
+        if (at !== -1) current.waiting.splice(at, 1)
+        reject(signal.reason)
+      }
+      current.waiting.push(admit)
       signal.addEventListener('abort', onAbort, { once: true })
     })
   }

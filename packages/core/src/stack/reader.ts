@@ -179,13 +179,15 @@ function startFlight(
   const startedAt = engine.stamp()
   const run = async (lease?: FlightLease): Promise<unknown> => {
     const limit = options.fetcherRateLimit
-    if (limit) await engine.rateLimiter.acquire(key, limit, controller.signal)
+    const release = limit ? await engine.rateLimiter.acquire(key, limit, controller.signal) : undefined
     const context = new FactoryContextImpl<unknown>(request.userKey, graced, controller.signal, background)
     let value: unknown
     try {
       value = await factory(context)
     } catch (error) {
       throw new FactoryError(key, failureCause(error), background)
+    } finally {
+      release?.()
     }
     if (context.skipped) return value
     const resolved = context.overrides ? resolveEntryOptions(context.overrides, options) : options

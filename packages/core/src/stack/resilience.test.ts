@@ -177,6 +177,80 @@ describe('fetcherRateLimit', () => {
     expect(() => stack({ fetcherRateLimit: { limit: 0, window: '1s' } })).toThrow(/fetcherRateLimit.limit/)
     expect(() => stack({ fetcherRateLimit: { limit: 1, window: 0 } })).toThrow(/fetcherRateLimit.window/)
   })
+
+  /** A factory the test settles by hand; records which keys are running. */
+  function gatedFactory() {
+    const running = new Set<string>()
+    const release = new Map<string, () => void>()
+    let peak = 0
+    const factory = (ctx: { key: string }) =>
+      new Promise<string>((resolve) => {
+        running.add(ctx.key)
+        peak = Math.max(peak, running.size)
+        release.set(ctx.key, () => {
+          running.delete(ctx.key)
+          resolve(ctx.key)
+        })
+      })
+    return { factory, running, release, peak: () => peak }
+  }
+
+  it('concurrency form { maxConcurrent }: at most N factories run at once, the rest start as slots free, in order', async () => {
+    const cache = stack({ fetcherRateLimit: { maxConcurrent: 2 } })
+    const gate = gatedFactory()
+    const reads = ['a', 'b', 'c', 'd'].map((key) => cache.get(key, gate.factory))
+    await vi.advanceTimersByTimeAsync(0)
+    expect([...gate.running]).toEqual(['a', 'b'])
+    gate.release.get('b')!()
+    await vi.advanceTimersByTimeAsync(0)
+    expect([...gate.running]).toEqual(['a', 'c'])
+    gate.release.get('a')!()
+    gate.release.get('c')!()
+    await vi.advanceTimersByTimeAsync(0)
+    gate.release.get('d')!()
+    expect(await Promise.all(reads)).toEqual(['a', 'b', 'c', 'd'])
+    expect(gate.peak()).toBe(2)
+  })
+
+  it("concurrency form, scope 'key': each key gets its own N (a failed factory gives its slot back)", async () => {
+    const cache = stack({ fetcherRateLimit: { maxConcurrent: 1, scope: 'key' }, ttl: 0 })
+    await expect(cache.get('x', boom)).rejects.toBeInstanceOf(FactoryError)
+    const gate = gatedFactory()
+    const reads = [cache.get('a', gate.factory), cache.get('b', gate.factory)]
+    await vi.advanceTimersByTimeAsync(0)
+    expect([...gate.running].sort()).toEqual(['a', 'b'])
+    gate.release.get('a')!()
+    gate.release.get('b')!()
+    expect(await Promise.all(reads)).toEqual(['a', 'b'])
+    expect(await cache.get('x', () => 'x again')).toBe('x again')
+  })
+
+  it('both forms together, per call: a start rate and a concurrency cap', async () => {
+    const cache = stack()
+    const gate = gatedFactory()
+    const limit = { fetcherRateLimit: { maxConcurrent: 1, limit: 5, window: '1s' } } as const
+    const first = cache.get('a', gate.factory, limit)
+    const second = cache.get('b', gate.factory, limit)
+    await vi.advanceTimersByTimeAsync(0)
+    expect([...gate.running]).toEqual(['a'])
+    gate.release.get('a')!()
+    await vi.advanceTimersByTimeAsync(0)
+    expect([...gate.running]).toEqual(['b'])
+    gate.release.get('b')!()
+    expect(await Promise.all([first, second])).toEqual(['a', 'b'])
+  })
+
+  it('the concurrency form is validated too', () => {
+    expect(() => stack({ fetcherRateLimit: { maxConcurrent: 0 } })).toThrow(
+      '"fetcherRateLimit.maxConcurrent" must be a positive integer; got 0',
+    )
+    expect(() => stack({ fetcherRateLimit: { limit: 2 } })).toThrow(
+      '"fetcherRateLimit.window" is missing: a start rate needs both "limit" and "window"',
+    )
+    expect(() => stack({ fetcherRateLimit: {} })).toThrow(
+      `"fetcherRateLimit" must be { limit, window, scope? }, { maxConcurrent, scope? } or false`,
+    )
+  })
 })
 
 describe('write policies and strategies', () => {

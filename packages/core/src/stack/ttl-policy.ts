@@ -1,4 +1,5 @@
 import { ValidationError } from '../errors.ts'
+import { assertKnownOptions, optionNames } from '../internal/known-options.ts'
 import { type Duration, optionalDuration, parseDuration } from '../internal/units.ts'
 
 /**
@@ -34,6 +35,8 @@ export interface ResolvedAdaptiveTtl {
   maxTtl: number | undefined
 }
 
+const ADAPTIVE_TTL_NAMES = optionNames<AdaptiveTtlOptions>({ hotAfter: true, step: true, maxTtl: true })
+const ALIGN_NAMES = optionNames<{ alignTo: Duration }>({ alignTo: true })
 const DEFAULT_HOT_AFTER = 3
 /** Keys whose hits are counted for `adaptiveTtl`; the least recently hit are forgotten first. */
 export const MAX_ACCESS_PROFILES = 10_000
@@ -46,7 +49,8 @@ export function resolveTtlPolicy(policy: unknown): ResolvedTtlPolicy | undefined
   if (typeof policy === 'function') {
     return { kind: 'function', fn: policy as (entry: { key: string; value: unknown }) => Duration }
   }
-  if (typeof policy === 'object' && policy !== null && 'alignTo' in policy) {
+  if (typeof policy === 'object' && policy !== null && !Array.isArray(policy)) {
+    assertKnownOptions(policy, ALIGN_NAMES, 'an option', 'ttlPolicy')
     const every = parseDuration((policy as { alignTo: unknown }).alignTo, 'ttlPolicy.alignTo')
     if (every < 1) throw new ValidationError('"ttlPolicy.alignTo" must be at least 1 ms', 'ttlPolicy.alignTo')
     return { kind: 'align', every }
@@ -77,6 +81,7 @@ export function resolveAdaptiveTtl(option: unknown): ResolvedAdaptiveTtl | undef
   if (typeof option !== 'object' || option === null) {
     throw new ValidationError('"adaptiveTtl" must be true or { hotAfter, step, maxTtl }', 'adaptiveTtl')
   }
+  assertKnownOptions(option, ADAPTIVE_TTL_NAMES, 'an option', 'adaptiveTtl')
   const { hotAfter = DEFAULT_HOT_AFTER, step, maxTtl } = option as AdaptiveTtlOptions
   if (!Number.isInteger(hotAfter) || hotAfter < 1) {
     throw new ValidationError('"adaptiveTtl.hotAfter" must be a positive integer', 'adaptiveTtl.hotAfter')

@@ -1,4 +1,5 @@
 import { ValidationError } from '../errors.ts'
+import { assertKnownOptions, optionNames } from '../internal/known-options.ts'
 import { type Duration, optionalDuration } from '../internal/units.ts'
 import type { CacheEntry, CacheLayer, LayerWrite } from '../layer.ts'
 
@@ -19,6 +20,12 @@ export interface ResolvedWriteBehind {
   maxQueue: number
 }
 
+const WRITE_BEHIND_NAMES = optionNames<WriteBehindOptions>({
+  batchSize: true,
+  flushInterval: true,
+  maxQueue: true,
+})
+
 export const DEFAULT_WRITE_BEHIND: ResolvedWriteBehind = {
   batchSize: 100,
   flushInterval: 100,
@@ -34,6 +41,7 @@ export function resolveWriteBehind(strategy: unknown, options: unknown): Resolve
   if (typeof options !== 'object' || options === null) {
     throw new ValidationError('"writeBehind" must be { batchSize, flushInterval, maxQueue }', 'writeBehind')
   }
+  assertKnownOptions(options, WRITE_BEHIND_NAMES, 'an option of new CacheStack()', 'writeBehind')
   const { batchSize, flushInterval, maxQueue } = options as WriteBehindOptions
   for (const [name, value] of [
     ['batchSize', batchSize],
