@@ -41,8 +41,10 @@ function requestInfo(req: Request): HttpRequestInfo<Request> {
   return {
     method: req.method.toUpperCase(),
     host: req.headers.host ?? '',
+    // Express's own view under its `trust proxy` setting: what `req.protocol` and `req.host` tell the handler.
+    origin: `${req.protocol}://${req.host ?? ''}`,
     path: q === -1 ? url : url.slice(0, q),
-    query: q === -1 ? '' : url.slice(q + 1),
+    query: q === -1 ? undefined : url.slice(q + 1),
     header: (name) => {
       const value = headers[name]
       return Array.isArray(value) ? value.join(', ') : value

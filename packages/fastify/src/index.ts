@@ -66,8 +66,10 @@ function requestInfo(request: FastifyRequest): HttpRequestInfo<FastifyRequest> {
   return {
     method: request.method.toUpperCase(),
     host: request.headers.host ?? '',
+    // Fastify's own view under its `trustProxy` setting: what `request.protocol` and `request.host` tell the handler.
+    origin: `${request.protocol}://${request.host}`,
     path: q === -1 ? request.url : request.url.slice(0, q),
-    query: q === -1 ? '' : request.url.slice(q + 1),
+    query: q === -1 ? undefined : request.url.slice(q + 1),
     header: (name) => {
       const value = headers[name]
       return Array.isArray(value) ? value.join(', ') : value

@@ -47,8 +47,12 @@ function requestInfo(c: Context): HttpRequestInfo<Context> {
   return {
     method: c.req.method.toUpperCase(),
     host: c.req.header('host') ?? url.host,
+    // What the handler sees in `c.req.url`: on Node an absolute-form target (`GET http://other.example/p`)
+    // puts its own origin there while `Host` still names ours.
+    origin: url.origin,
     path: url.pathname,
-    query: url.search.slice(1),
+    // `search` is empty for a bare trailing `?`, which `c.req.url` still shows.
+    query: url.search ? url.search.slice(1) : url.href.endsWith('?') ? '' : undefined,
     header: (name) => c.req.header(name),
     raw: c,
   }

@@ -39,6 +39,7 @@ export {
   encodingVariantKey,
   hashValue,
   normalizeAcceptEncoding,
+  QUERY_PARSER_LIMIT,
   requestKey,
 } from './request-key.ts'
 export type { ResponseCacheConfig, ServeHandlers, ServeOutcome } from './response-cache.ts'
@@ -60,3 +61,13 @@ export {
   toStoredResponse,
   variesOnEncoding,
 } from './stored-response.ts'
+export type { RewriteReason } from './unkeyed-inputs.ts'
+export {
+  carriesBody,
+  FORWARDING_HEADERS,
+  forwardedHostAndProto,
+  forwardingKey,
+  METHOD_OVERRIDE_HEADERS,
+  REWRITE_HEADERS,
+  rewriteReason,
+} from './unkeyed-inputs.ts'

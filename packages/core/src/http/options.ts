@@ -68,6 +68,11 @@ export interface ResponseCacheOptions<Req, Res> {
   maxBodySize?: Size
   /** Lets a request skip the cache (neither read nor written); clients cannot bypass otherwise. */
   bypass?: (req: Req) => boolean
+  /**
+   * Caches GET/HEAD requests that carry a body, the body left out of the key: only for handlers that never
+   * read a body on GET. Otherwise such a request bypasses the cache, since body parsers read it. @default false
+   */
+  allowBody?: boolean
   /** Adds an RFC 9211 `Cache-Status` header. @default false */
   cacheStatusHeader?: boolean
 }
@@ -87,6 +92,7 @@ export interface NormalizedResponseCacheOptions<Req, Res> {
   readonly invalidates: TagsOption<Req, Res> | undefined
   readonly maxBodySize: number
   readonly bypass: ((req: Req) => boolean) | undefined
+  readonly allowBody: boolean
   readonly cacheStatusHeader: boolean
 }
 
@@ -109,6 +115,7 @@ const KNOWN_OPTIONS = new Set([
   'invalidates',
   'maxBodySize',
   'bypass',
+  'allowBody',
   'cacheStatusHeader',
 ])
 
@@ -162,8 +169,10 @@ export function normalizeResponseCacheOptions<Req, Res>(
   if (!Array.isArray(statuses) || !statuses.every((s) => Number.isInteger(s) && s >= 200 && s < 600)) {
     throw new ValidationError('"statuses" must be an array of HTTP status codes', 'statuses')
   }
-  if (options.cacheStatusHeader !== undefined && typeof options.cacheStatusHeader !== 'boolean') {
-    throw new ValidationError('"cacheStatusHeader" must be a boolean', 'cacheStatusHeader')
+  for (const name of ['cacheStatusHeader', 'allowBody'] as const) {
+    if (options[name] !== undefined && typeof options[name] !== 'boolean') {
+      throw new ValidationError(`"${name}" must be a boolean`, name)
+    }
   }
   return {
     ttl: optionalDuration(options.ttl, 'ttl'),
@@ -179,6 +188,7 @@ export function normalizeResponseCacheOptions<Req, Res>(
     invalidates: tagsOption(options.invalidates, 'invalidates'),
     maxBodySize: parseSize(options.maxBodySize ?? DEFAULT_MAX_BODY_SIZE, 'maxBodySize'),
     bypass: optionalFunction(options.bypass, 'bypass'),
+    allowBody: options.allowBody ?? false,
     cacheStatusHeader: options.cacheStatusHeader ?? false,
   }
 }

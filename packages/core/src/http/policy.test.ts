@@ -78,6 +78,36 @@ describe('decideRequest', () => {
     })
     expect(decideRequest(noCache, allowing)).toEqual({ action: 'bypass', reason: 'bypass-predicate' })
   })
+
+  it('bypasses a GET or HEAD that may rewrite itself: rewrite headers, method overrides, a body', () => {
+    const cases: [Record<string, string>, string][] = [
+      [{ 'x-original-url': '/admin' }, 'rewrite-header'],
+      [{ 'x-rewrite-url': '/admin' }, 'rewrite-header'],
+      [{ 'x-http-method-override': 'POST' }, 'method-override'],
+      [{ 'x-http-method': 'DELETE' }, 'method-override'],
+      [{ 'x-method-override': 'PUT' }, 'method-override'],
+      [{ 'content-length': '13', 'content-type': 'application/json' }, 'request-body'],
+      [{ 'transfer-encoding': 'chunked' }, 'request-body'],
+    ]
+    for (const [headers, reason] of cases) {
+      for (const method of ['GET', 'HEAD']) {
+        expect(decideRequest(request(method, headers), publicOptions), JSON.stringify(headers)).toEqual({
+          action: 'bypass',
+          reason,
+        })
+      }
+    }
+    expect(decideRequest(request('GET', { 'content-length': '0' }), publicOptions).action).toBe('cache')
+  })
+
+  it('lets a route opt in: a header listed in vary is keyed, allowBody caches despite a body', () => {
+    const keyed = normalizeResponseCacheOptions<null, unknown>({ vary: ['X-Original-URL'] })
+    expect(decideRequest(request('GET', { 'x-original-url': '/a' }), keyed).action).toBe('cache')
+    expect(decideRequest(request('GET', { 'x-rewrite-url': '/a' }), keyed).action).toBe('bypass')
+    const bodies = normalizeResponseCacheOptions<null, unknown>({ allowBody: true })
+    expect(decideRequest(request('GET', { 'content-length': '2' }), bodies).action).toBe('cache')
+    expect(() => normalizeResponseCacheOptions({ allowBody: 'yes' } as never)).toThrow(ValidationError)
+  })
 })
 
 describe('whyNotStored', () => {

@@ -1,12 +1,19 @@
 import type { NormalizedResponseCacheOptions } from './options.ts'
 import type { HttpRequestInfo } from './request-key.ts'
 import { type CapturedResponse, getHeader, type HeaderList } from './stored-response.ts'
+import { type RewriteReason, rewriteReason } from './unkeyed-inputs.ts'
 
 /** Methods whose 2xx answers run `invalidates`. */
 export const MUTATION_METHODS: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
 
 /** Why a request skips the cache; reported in `Cache-Status` and useful in logs. */
-export type BypassReason = 'method' | 'credentials' | 'no-session' | 'range' | 'bypass-predicate'
+export type BypassReason =
+  | 'method'
+  | 'credentials'
+  | 'no-session'
+  | 'range'
+  | 'bypass-predicate'
+  | RewriteReason
 
 /** What to do with a request before the handler runs. */
 export type RequestDecision =
@@ -30,6 +37,8 @@ export function decideRequest<Req>(
   if (options.bypass?.(request.raw)) return { action: 'bypass', reason: 'bypass-predicate' }
   // A range request answered from a full stored body would be correct but surprising; a 206 is never stored.
   if (request.header('range') !== undefined) return { action: 'bypass', reason: 'range' }
+  const rewrite = rewriteReason(request.header, options.vary, options.allowBody)
+  if (rewrite !== undefined) return { action: 'bypass', reason: rewrite }
   if (
     options.scope === 'public' &&
     (request.header('authorization') !== undefined || request.header('cookie') !== undefined)

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { forwardingKey } from './unkeyed-inputs.ts'
 
 /** A framework-neutral description of an incoming request; `raw` is handed to user callbacks. */
 export interface HttpRequestInfo<Req = unknown> {
@@ -6,10 +7,22 @@ export interface HttpRequestInfo<Req = unknown> {
   readonly method: string
   /** The `Host` header, port included (`api.example.com:8080`). */
   readonly host: string
-  /** The path without the query string, as received. */
+  /**
+   * Scheme and host the framework says the request was made to (`https://api.example.com`), computed
+   * under its own trust-proxy setting, or taken from an absolute-form request target. Keyed, so two
+   * requests the framework places at different origins never share an entry. Adapters should set it.
+   */
+  readonly origin?: string | undefined
+  /**
+   * The path without the query string, exactly as the framework hands it to the application (raw
+   * `req.url` on Node, absolute-form prefix included; never decoded nor normalized by the adapter).
+   */
   readonly path: string
-  /** The raw query string without its leading `?` (may be empty). */
-  readonly query: string
+  /**
+   * The raw query string without its leading `?`: `''` for a bare trailing `?`, `undefined` when the
+   * target has no `?` at all (the handler's `req.url` differs, so the two are keyed apart).
+   */
+  readonly query: string | undefined
   /** A request header by lower-case name; repeated headers joined with `, `. */
   header(name: string): string | undefined
   /** The framework's own request object. */
@@ -49,12 +62,47 @@ export function normalizeAcceptEncoding(header: string | undefined): string {
   return accepted.length ? accepted.join(',') : 'identity'
 }
 
-/** Sorts the query by parameter name (stable, so repeated parameters keep their order) and drops ignored names. */
+/**
+ * Past this many `&`-separated pieces, query parsers stop reading (qs's `parameterLimit`, Node's
+ * `querystring` `maxKeys`): which parameters the application sees then depends on their order and on the
+ * ignored ones, so such a query is keyed exactly as received.
+ */
+export const QUERY_PARSER_LIMIT = 1000
+
+function decodedName(pair: string): string {
+  const eq = pair.indexOf('=')
+  const name = (eq === -1 ? pair : pair.slice(0, eq)).replaceAll('+', ' ')
+  try {
+    return decodeURIComponent(name)
+  } catch {
+    return name
+  }
+}
+
+/** `a` for `a`, `a[]`, `a[0][b]` and `a.b`: parsers with array or object syntax merge these into one value. */
+function baseName(name: string): string {
+  const end = name.search(/[[.]/)
+  return end === -1 ? name : name.slice(0, end)
+}
+
+/**
+ * Canonical form of a raw query: parameters ordered by name, the ignored ones dropped, every parameter
+ * kept byte for byte. Nothing is decoded and re-encoded, so two queries a parser reads differently
+ * (`%C3` and `%EF%BF%BD`, `a%3Db=1` and `a=b=1`, `a=1;b=2` and `a=1&b=2`) never share a key. Parameters
+ * with the same base name (`a`, `a[]`, `a[0]`, `a.b`) keep their relative order: parsers combine them in
+ * order, so `e=1&e=2` and `e=2&e=1` are different requests.
+ */
 export function canonicalQuery(query: string, ignore: (name: string) => boolean): string {
   if (!query) return ''
-  const params = [...new URLSearchParams(query)].filter(([name]) => !ignore(name))
-  params.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-  return new URLSearchParams(params).toString()
+  const pieces = query.split('&')
+  if (pieces.length >= QUERY_PARSER_LIMIT) return query
+  const kept: { pair: string; base: string; index: number }[] = []
+  pieces.forEach((pair, index) => {
+    const name = decodedName(pair)
+    if (!ignore(name)) kept.push({ pair, base: baseName(name), index })
+  })
+  kept.sort((a, b) => (a.base < b.base ? -1 : a.base > b.base ? 1 : a.index - b.index))
+  return kept.map((p) => p.pair).join('&')
 }
 
 /** A short, irreversible digest: session identifiers never appear in keys. */
@@ -65,8 +113,10 @@ export function hashValue(value: string): string {
 /** The parts of a request that make up its cache key. */
 export interface RequestKeyParts {
   host: string
+  /** Scheme and host as the framework computes them (`HttpRequestInfo.origin`). */
+  origin?: string | undefined
   path: string
-  query: string
+  query: string | undefined
   ignoreQuery: (name: string) => boolean
   vary: readonly string[]
   header(name: string): string | undefined
@@ -77,15 +127,23 @@ export interface RequestKeyParts {
 }
 
 /**
- * The canonical key of a GET or HEAD request (HEAD shares GET's entry): host with port, path, sorted
- * query, the values of the `vary` headers, and a hash of the session when the scope is private.
+ * The canonical key of a GET or HEAD request (HEAD shares GET's entry): the `Host` header exactly as sent,
+ * the path as received and the canonical query (or the custom key), the origin the framework computed,
+ * the forwarding headers, the values of the `vary` headers, and a hash of the session when the scope is
+ * private. Free-form parts are JSON-quoted so that no value can spell another part of the key.
  */
 export function requestKey(parts: RequestKeyParts): string {
-  let key = parts.custom ?? `GET ${parts.host.toLowerCase()}${parts.path}`
-  if (parts.custom === undefined) {
-    const query = canonicalQuery(parts.query, parts.ignoreQuery)
-    if (query) key += `?${query}`
+  let key: string
+  if (parts.custom !== undefined) key = `custom ${JSON.stringify(parts.custom)}`
+  else {
+    const query = parts.query === undefined ? undefined : canonicalQuery(parts.query, parts.ignoreQuery)
+    // A query of ignored parameters only is no query; a bare `?` is one (`req.originalUrl` shows it).
+    const target =
+      query === undefined || (query === '' && parts.query !== '') ? parts.path : `${parts.path}?${query}`
+    key = `GET ${JSON.stringify(parts.host)} ${JSON.stringify(target)}`
   }
+  if (parts.origin !== undefined) key += ` origin=${JSON.stringify(parts.origin)}`
+  key += forwardingKey(parts.header)
   for (const name of parts.vary) {
     const value =
       name === 'accept-encoding' ? normalizeAcceptEncoding(parts.header(name)) : parts.header(name)

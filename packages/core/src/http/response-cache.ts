@@ -148,6 +148,7 @@ export class ResponseCache<Req, Res> {
     const custom = this.options.key ? await this.options.key(request.raw) : undefined
     return requestKey({
       host: request.host,
+      origin: request.origin,
       path: request.path,
       query: request.query,
       ignoreQuery: this.options.ignoreQuery,
