@@ -473,7 +473,7 @@ describe('events, stats and tracing', () => {
     expect(events).toEqual([
       { operation: 'set', key: 'k', hit: undefined },
       { operation: 'get', key: 'k', hit: true },
-      { operation: 'get', key: 'other', hit: undefined },
+      { operation: 'get', key: 'other', hit: false },
     ])
     expect(typeof subscribe).toBe('function')
   })

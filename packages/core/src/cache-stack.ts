@@ -1,4 +1,3 @@
-import { tracingChannel } from 'node:diagnostics_channel'
 import { CacheMissError, ValidationError } from './errors.ts'
 import { assertKnownOptions, joinNames, optionNames } from './internal/known-options.ts'
 import { type CacheEntry, type CacheLayer, type Clock, FOREVER } from './layer.ts'
@@ -34,18 +33,9 @@ import {
 import { countHit } from './stack/read-report.ts'
 import { entryValue, type ReadTrace, readThrough } from './stack/reader.ts'
 import { scopedTag } from './stack/tags.ts'
+import { type OperationContext, operationChannel, traced } from './stack/tracing.ts'
 
-/** The tracing channel every operation is published on (see `@cachestack/otel`). */
-export const OPERATION_CHANNEL = 'cachestack:operation'
-const channel = tracingChannel<unknown, OperationContext>(OPERATION_CHANNEL)
-
-/** What subscribers of the tracing channel receive for each operation. */
-export interface OperationContext extends ReadTrace {
-  operation: string
-  key?: string | undefined
-  namespace: string
-  tags?: readonly string[] | undefined
-}
+export { OPERATION_CHANNEL, type OperationContext, type OperationName } from './stack/tracing.ts'
 
 /** `inspect()`'s answer. */
 export interface EntryInspection {
@@ -120,9 +110,11 @@ function fastPathAllowed(options: ReadOptions): boolean {
  * work the same on every layer and every instance.
  */
 export class CacheStack {
-  static #pendingView: { engine: StackEngine; namespace: string } | undefined
+  static #pendingView: { engine: StackEngine; namespace: string; root: CacheStack } | undefined
   readonly #engine: StackEngine
   readonly #namespace: string
+  /** The root stack: tracing messages name it, so a subscriber can tell stacks apart. */
+  readonly #root: CacheStack
   readonly #ready: Promise<void>
   #l1Reads = 0
 
@@ -132,12 +124,14 @@ export class CacheStack {
       CacheStack.#pendingView = undefined
       this.#engine = view.engine
       this.#namespace = view.namespace
+      this.#root = view.root
       this.#ready = Promise.resolve()
       return
     }
     const engine = new StackEngine(layers, options)
     this.#engine = engine
     this.#namespace = ''
+    this.#root = this
     const subscribed = options.bus?.subscribe(
       (message) => {
         engine
@@ -167,15 +161,19 @@ export class CacheStack {
     return generation === '' && this.#namespace === '' ? key : generation + this.#namespace + key
   }
 
+  /** The key as tracing and events show it: namespace path + key, no generation prefix. */
+  #visible(key: unknown): string | undefined {
+    return typeof key === 'string' ? this.#namespace + key : undefined
+  }
+
+  // The message is built only when somebody subscribes; `run` gets it to fill in what it learns.
   #trace<R>(
-    operation: string,
-    key: string | undefined,
-    run: () => Promise<R>,
-    tags?: readonly string[],
+    message: () => Omit<OperationContext, 'namespace' | 'cache'>,
+    run: (context?: OperationContext) => Promise<R>,
   ): Promise<R> {
-    if (!channel.hasSubscribers) return run()
-    const context: OperationContext = { operation, key, namespace: this.#namespace, tags }
-    return channel.tracePromise(run, context)
+    if (!operationChannel.hasSubscribers) return run()
+    const context = { ...message(), namespace: this.#namespace, cache: this.#root } as OperationContext
+    return traced(context, () => run(context))
   }
 
   /**
@@ -196,7 +194,7 @@ export class CacheStack {
       engine.fastPath &&
       !engine.disconnected &&
       (options === undefined || fastPathAllowed(options)) &&
-      !channel.hasSubscribers
+      !operationChannel.hasSubscribers
     ) {
       const full = engine.generationPrefix === '' && this.#namespace === '' ? key : this.#full(key)
       const sampled = (++this.#l1Reads & (SAMPLE_EVERY - 1)) === 0
@@ -244,14 +242,15 @@ export class CacheStack {
     }
     const full = this.#full(key)
     const request = { key: full, userKey: key, namespace: this.#namespace, factory: fetcher, options }
-    if (!channel.hasSubscribers) return readThrough(this.#engine, request)
+    if (!operationChannel.hasSubscribers) return readThrough(this.#engine, request)
     const context: OperationContext = {
       operation: 'get',
-      key: full,
+      key: this.#namespace + key,
       namespace: this.#namespace,
+      cache: this.#root,
       tags: options?.tags,
     }
-    return channel.tracePromise(() => readThrough(this.#engine, { ...request, trace: context }), context)
+    return traced(context, () => readThrough(this.#engine, { ...request, trace: context }))
   }
 
   async #readObject(key: object, fetcher: Factory<unknown> | undefined, options: ReadOptions | undefined) {
@@ -300,7 +299,22 @@ export class CacheStack {
   }
 
   /** Reads many keys, each with an optional fetcher and options; results in order, duplicates allowed. */
-  async mget<T = unknown>(entries: readonly (MgetEntry<T> | string)[]): Promise<(T | undefined)[]> {
+  mget<T = unknown>(entries: readonly (MgetEntry<T> | string)[]): Promise<(T | undefined)[]> {
+    return this.#trace(
+      () => ({
+        operation: 'mget',
+        keys: Array.isArray(entries)
+          ? entries.map((item) => this.#visible(typeof item === 'string' ? item : item?.key) ?? '')
+          : undefined,
+      }),
+      (context) => this.#mget(entries, context),
+    )
+  }
+
+  async #mget<T>(
+    entries: readonly (MgetEntry<T> | string)[],
+    context: OperationContext | undefined,
+  ): Promise<(T | undefined)[]> {
     if (!Array.isArray(entries)) throw new ValidationError('"entries" must be an array', 'entries')
     const items = entries.map((item) => (typeof item === 'string' ? { key: item } : item))
     for (const item of items) {
@@ -308,17 +322,19 @@ export class CacheStack {
       assertKnownOptions(item, MGET_ITEM_NAMES, 'an option of an mget() item')
     }
     const values = await this.#engine.lookupMany(items.map((item) => this.#full(item.key)))
-    return Promise.all(
-      items.map((item, i) => {
-        const found = values[i]
-        const { key, fetch, ...options } = item
-        if (found && found.freshUntil > this.#engine.clock.now()) {
-          countHit(this.#engine, this.#full(key), undefined, found, false)
-          return entryValue(found.entry) as T | undefined
-        }
-        return this.get<T>(key, fetch, options)
-      }),
-    )
+    let hits = 0
+    const results = items.map((item, i) => {
+      const found = values[i]
+      const { key, fetch, ...options } = item
+      if (found && found.freshUntil > this.#engine.clock.now()) {
+        hits++
+        countHit(this.#engine, this.#full(key), undefined, found, false)
+        return entryValue(found.entry) as T | undefined
+      }
+      return this.get<T>(key, fetch, options)
+    })
+    if (context) context.hits = hits
+    return Promise.all(results)
   }
 
   /** Reads many keys at once (one round trip per layer); results in order. */
@@ -327,11 +343,24 @@ export class CacheStack {
   }
 
   /** True when a fresh entry exists (stale and invalidated entries do not count). */
-  async has(key: string | { key: string }): Promise<boolean> {
+  has(key: string | { key: string }): Promise<boolean> {
     const k = objectKey(key)
-    assertKey(k)
-    const found = await this.#engine.lookup(this.#full(k))
-    return found !== undefined && found.freshUntil > this.#engine.clock.now() && !found.entry.missing
+    return this.#trace(
+      () => ({ operation: 'has', key: this.#visible(k) }),
+      async (context) => {
+        assertKey(k)
+        const found = await this.#engine.lookup(this.#full(k))
+        const fresh =
+          found !== undefined && found.freshUntil > this.#engine.clock.now() && !found.entry.missing
+        if (context) this.#report(context, fresh ? found : undefined)
+        return fresh
+      },
+    )
+  }
+
+  #report(context: OperationContext, found: { layer: number } | undefined): void {
+    context.hit = found !== undefined
+    if (found) context.layer = this.#engine.layers[found.layer]!.name
   }
 
   /** The opposite of `has`. */
@@ -340,19 +369,39 @@ export class CacheStack {
   }
 
   /** Remaining fresh time in ms (`Infinity` for forever), or `undefined` when there is no fresh entry. */
-  async ttl(key: string | { key: string }): Promise<number | undefined> {
+  ttl(key: string | { key: string }): Promise<number | undefined> {
     const k = objectKey(key)
-    assertKey(k)
-    const found = await this.#engine.lookup(this.#full(k))
-    if (!found) return undefined
-    if (found.freshUntil >= FOREVER) return Number.POSITIVE_INFINITY
-    const remaining = found.freshUntil - this.#engine.clock.now()
-    return remaining > 0 ? Math.ceil(remaining) : undefined
+    return this.#trace(
+      () => ({ operation: 'ttl', key: this.#visible(k) }),
+      async (context) => {
+        assertKey(k)
+        const found = await this.#engine.lookup(this.#full(k))
+        if (context) this.#report(context, found)
+        if (!found) return undefined
+        if (found.freshUntil >= FOREVER) return Number.POSITIVE_INFINITY
+        const remaining = found.freshUntil - this.#engine.clock.now()
+        return remaining > 0 ? Math.ceil(remaining) : undefined
+      },
+    )
   }
 
   /** Everything known about one entry, or `undefined`. */
-  async inspect(key: string | { key: string }): Promise<EntryInspection | undefined> {
+  inspect(key: string | { key: string }): Promise<EntryInspection | undefined> {
     const k = objectKey(key)
+    return this.#trace(
+      () => ({ operation: 'inspect', key: this.#visible(k) }),
+      async (context) => {
+        const inspection = await this.#inspect(k)
+        if (context) {
+          context.hit = inspection !== undefined
+          context.layer = inspection?.foundInLayers[0]
+        }
+        return inspection
+      },
+    )
+  }
+
+  async #inspect(k: string): Promise<EntryInspection | undefined> {
     assertKey(k)
     const full = this.#full(k)
     const engine = this.#engine
@@ -381,14 +430,22 @@ export class CacheStack {
 
   /** Writes a value to every layer. Also takes `{ key, value, ttl, tags }`. */
   set<T>(key: string | SetObject<T>, value?: T, options?: EntryOptions): Promise<void> {
-    return this.#trace('set', typeof key === 'string' ? key : key?.key, async () => {
-      if (typeof key === 'object' && key !== null) {
-        assertKnownOptions(key, OBJECT_SET_NAMES, SET_WHAT)
-        const { key: k, value: v, ...rest } = key
-        return this.#set(k, v, { ...options, ...rest })
-      }
-      return this.#set(key, value, options)
-    })
+    const object = typeof key === 'object' && key !== null
+    return this.#trace(
+      () => ({
+        operation: 'set',
+        key: this.#visible(object ? key.key : key),
+        tags: (object ? key.tags : undefined) ?? options?.tags,
+      }),
+      async () => {
+        if (object) {
+          assertKnownOptions(key, OBJECT_SET_NAMES, SET_WHAT)
+          const { key: k, value: v, ...rest } = key
+          return this.#set(k, v, { ...options, ...rest })
+        }
+        return this.#set(key, value, options)
+      },
+    )
   }
 
   async #set(key: unknown, value: unknown, options: EntryOptions | undefined): Promise<void> {
@@ -408,14 +465,22 @@ export class CacheStack {
   }
 
   /** Writes many values. */
-  async mset<T>(entries: readonly MsetEntry<T>[]): Promise<void> {
-    if (!Array.isArray(entries)) throw new ValidationError('"entries" must be an array', 'entries')
-    for (const item of entries) {
-      assertKey(item?.key)
-      assertKnownOptions(item, MSET_ITEM_NAMES, 'an option of an mset() item')
-      assertValue(item.value, item.key)
-    }
-    await Promise.all(entries.map(({ key, value, ...options }) => this.#set(key, value, options)))
+  mset<T>(entries: readonly MsetEntry<T>[]): Promise<void> {
+    return this.#trace(
+      () => ({
+        operation: 'mset',
+        keys: Array.isArray(entries) ? entries.map((item) => this.#visible(item?.key) ?? '') : undefined,
+      }),
+      async () => {
+        if (!Array.isArray(entries)) throw new ValidationError('"entries" must be an array', 'entries')
+        for (const item of entries) {
+          assertKey(item?.key)
+          assertKnownOptions(item, MSET_ITEM_NAMES, 'an option of an mset() item')
+          assertValue(item.value, item.key)
+        }
+        await Promise.all(entries.map(({ key, value, ...options }) => this.#set(key, value, options)))
+      },
+    )
   }
 
   /** Reads and deletes in one call. */
@@ -428,22 +493,29 @@ export class CacheStack {
   /** Removes a key from every layer and every instance's L1. Resolves true when some layer held it. */
   delete(key: string | { key: string }): Promise<boolean> {
     const k = objectKey(key)
-    return this.#trace('delete', k, async () => {
-      this.#engine.assertOpen()
-      assertKey(k)
-      const full = this.#full(k)
-      const existed = (await deleteKeys(this.#engine, [full])) > 0
-      this.#engine.metrics.deletes++
-      if (this.#engine.emitter.has('delete'))
-        this.#engine.emitter.emit('delete', { key: this.#namespace + k })
-      return existed
-    })
+    return this.#trace(
+      () => ({ operation: 'delete', key: this.#visible(k) }),
+      async () => {
+        this.#engine.assertOpen()
+        assertKey(k)
+        const full = this.#full(k)
+        const existed = (await deleteKeys(this.#engine, [full])) > 0
+        this.#engine.metrics.deletes++
+        if (this.#engine.emitter.has('delete'))
+          this.#engine.emitter.emit('delete', { key: this.#namespace + k })
+        return existed
+      },
+    )
   }
 
   /** Removes many keys (one round trip per layer); one `delete` event per key. */
   deleteMany(keys: readonly string[] | { keys: readonly string[] }): Promise<void> {
     const list = keysArg(keys)
-    return this.#trace('delete', undefined, async () => {
+    const visible = () => ({
+      operation: 'delete' as const,
+      keys: Array.isArray(list) ? list.map((key) => this.#visible(key) ?? '') : undefined,
+    })
+    return this.#trace(visible, async () => {
       this.#engine.assertOpen()
       for (const key of list) assertKey(key)
       await deleteKeys(
@@ -463,24 +535,33 @@ export class CacheStack {
   }
 
   /** Soft delete: the entry turns stale (still served within its grace window); fresh reads miss. */
-  async expire(key: string | { key: string }): Promise<void> {
+  expire(key: string | { key: string }): Promise<void> {
     const k = objectKey(key)
-    this.#engine.assertOpen()
-    assertKey(k)
-    await expireKeys(this.#engine, [this.#full(k)])
-    if (this.#engine.emitter.has('expire')) this.#engine.emitter.emit('expire', { key: this.#namespace + k })
+    return this.#trace(
+      () => ({ operation: 'expire', key: this.#visible(k) }),
+      async () => {
+        this.#engine.assertOpen()
+        assertKey(k)
+        await expireKeys(this.#engine, [this.#full(k)])
+        if (this.#engine.emitter.has('expire'))
+          this.#engine.emitter.emit('expire', { key: this.#namespace + k })
+      },
+    )
   }
 
   /** Removes every key of this stack (or of this namespace) from every layer and every instance. */
   clear(): Promise<void> {
-    return this.#trace('clear', undefined, async () => {
-      const engine = this.#engine
-      engine.assertOpen()
-      const prefix = this.#namespace === '' ? '' : engine.generationPrefix + this.#namespace
-      await clearPrefix(engine, prefix)
-      engine.publish({ v: 1, type: 'clear', namespace: prefix })
-      engine.emitter.emit('clear', { namespace: this.#namespace })
-    })
+    return this.#trace(
+      () => ({ operation: 'clear' }),
+      async () => {
+        const engine = this.#engine
+        engine.assertOpen()
+        const prefix = this.#namespace === '' ? '' : engine.generationPrefix + this.#namespace
+        await clearPrefix(engine, prefix)
+        engine.publish({ v: 1, type: 'clear', namespace: prefix })
+        engine.emitter.emit('clear', { namespace: this.#namespace })
+      },
+    )
   }
 
   /** Hard invalidation: every entry carrying the tag misses afterwards, grace or not. */
@@ -517,8 +598,7 @@ export class CacheStack {
   #invalidateTags(tags: readonly string[], mode: 'any' | 'all', strength: 'hard' | 'soft'): Promise<void> {
     if (mode !== 'any' && mode !== 'all') throw new ValidationError(`mode must be 'any' or 'all'`, 'mode')
     return this.#trace(
-      'invalidate',
-      undefined,
+      () => ({ operation: 'invalidate', tags, mode: strength }),
       async () => {
         const engine = this.#engine
         engine.assertOpen()
@@ -527,39 +607,44 @@ export class CacheStack {
         else await invalidateTags(engine, names, strength)
         engine.emitter.emit('invalidate', { tags: [...tags], mode: strength })
       },
-      tags,
     )
   }
 
   /** Removes every key of this namespace starting with `prefix`, across layers and instances (SCAN on Redis). */
   invalidateByPrefix(prefix: string): Promise<void> {
-    return this.#trace('invalidate', prefix, async () => {
-      const engine = this.#engine
-      engine.assertOpen()
-      assertKey(prefix, 'prefix')
-      const full = this.#full(prefix)
-      await clearPrefix(engine, full)
-      engine.publish({ v: 1, type: 'prefix', prefix: full })
-      engine.emitter.emit('invalidate', { prefix })
-    })
+    return this.#trace(
+      () => ({ operation: 'invalidate', prefix, mode: 'hard' }),
+      async () => {
+        const engine = this.#engine
+        engine.assertOpen()
+        assertKey(prefix, 'prefix')
+        const full = this.#full(prefix)
+        await clearPrefix(engine, full)
+        engine.publish({ v: 1, type: 'prefix', prefix: full })
+        engine.emitter.emit('invalidate', { prefix })
+      },
+    )
   }
 
   /** Removes every key of this namespace matching a glob (`*`, `?`, `[abc]`), across layers and instances. */
   invalidateByPattern(pattern: string): Promise<void> {
-    return this.#trace('invalidate', pattern, async () => {
-      const engine = this.#engine
-      engine.assertOpen()
-      assertKey(pattern, 'pattern')
-      const scope = engine.generationPrefix + this.#namespace
-      const literal = pattern.slice(0, pattern.search(/[*?[\\]|$/))
-      await deleteMatching(
-        engine,
-        scope + literal,
-        new RegExp(`^${escapeLiteral(scope)}${globToRegExp(pattern).source.slice(1)}`),
-      )
-      engine.publish({ v: 1, type: 'pattern', namespace: scope, pattern })
-      engine.emitter.emit('invalidate', { pattern })
-    })
+    return this.#trace(
+      () => ({ operation: 'invalidate', pattern, mode: 'hard' }),
+      async () => {
+        const engine = this.#engine
+        engine.assertOpen()
+        assertKey(pattern, 'pattern')
+        const scope = engine.generationPrefix + this.#namespace
+        const literal = pattern.slice(0, pattern.search(/[*?[\\]|$/))
+        await deleteMatching(
+          engine,
+          scope + literal,
+          new RegExp(`^${escapeLiteral(scope)}${globToRegExp(pattern).source.slice(1)}`),
+        )
+        engine.publish({ v: 1, type: 'pattern', namespace: scope, pattern })
+        engine.emitter.emit('invalidate', { pattern })
+      },
+    )
   }
 
   /**
@@ -580,12 +665,23 @@ export class CacheStack {
   /** A scoped view with the full API; nestable (`a:b:key`). Views of one prefix share stampede locks. */
   namespace(prefix: string): CacheStack {
     assertKey(prefix, 'prefix')
-    CacheStack.#pendingView = { engine: this.#engine, namespace: `${this.#namespace}${prefix}:` }
+    CacheStack.#pendingView = {
+      engine: this.#engine,
+      namespace: `${this.#namespace}${prefix}:`,
+      root: this.#root,
+    }
     return new CacheStack()
   }
 
   /** Instant bulk invalidation: every key written before now becomes unreachable, on every instance. */
-  async bumpGeneration(): Promise<number> {
+  bumpGeneration(): Promise<number> {
+    return this.#trace(
+      () => ({ operation: 'bumpGeneration' }),
+      () => this.#bumpGeneration(),
+    )
+  }
+
+  async #bumpGeneration(): Promise<number> {
     const engine = this.#engine
     engine.assertOpen()
     if (engine.generation === undefined) {

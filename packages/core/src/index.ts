@@ -8,6 +8,7 @@ export type {
   MgetEntry,
   MsetEntry,
   OperationContext,
+  OperationName,
 } from './cache-stack.ts'
 
 export { CacheStack, OPERATION_CHANNEL } from './cache-stack.ts'

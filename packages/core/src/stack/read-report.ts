@@ -2,11 +2,12 @@ import type { CacheEntry } from '../layer.ts'
 import type { Found, StackEngine } from './engine.ts'
 import type { CacheEvents } from './events.ts'
 
-/** Filled in by a read for the diagnostics channel. */
+/** Filled in by a read: its tracing message (an `OperationContext`). */
 export interface ReadTrace {
-  hit?: boolean
-  stale?: boolean
-  layer?: string
+  hit?: boolean | undefined
+  stale?: boolean | undefined
+  layer?: string | undefined
+  coalesced?: boolean | undefined
 }
 
 /** Why a stale value was served. */
@@ -33,8 +34,9 @@ export function countHit(
   }
 }
 
-export function countMiss(engine: StackEngine, key: string): void {
+export function countMiss(engine: StackEngine, key: string, trace?: ReadTrace): void {
   engine.metrics.misses++
+  if (trace) trace.hit = false
   if (engine.emitter.has('miss')) engine.emitter.emit('miss', { key })
 }
 
@@ -48,8 +50,10 @@ export function serveStale(
   key: string,
   entry: CacheEntry,
   reason: StaleReason,
+  trace?: ReadTrace,
 ): unknown {
   engine.metrics.staleHits++
+  if (trace) trace.stale = true
   emitStale(engine, key, reason)
   return entryValue(entry)
 }

@@ -19,6 +19,7 @@ import {
   windowsOf,
 } from './read-report.ts'
 import { type FlightLease, landedEntry } from './single-flight.ts'
+import { type OperationContext, operationChannel, traced } from './tracing.ts'
 
 export { entryValue, type ReadTrace } from './read-report.ts'
 
@@ -70,7 +71,7 @@ export async function readThrough(engine: StackEngine, request: ReadRequest): Pr
     }
   }
   if (!factory) {
-    countMiss(engine, key)
+    countMiss(engine, key, request.trace)
     return undefined
   }
   const graced = found && now < windowsOf(found).graceUntil ? found.entry : undefined
@@ -79,7 +80,7 @@ export async function readThrough(engine: StackEngine, request: ReadRequest): Pr
     emitStale(engine, key, 'backoff')
     return entryValue(graced)
   }
-  countMiss(engine, key)
+  countMiss(engine, key, request.trace)
   return runForeground(engine, request, graced, found?.entry)
 }
 
@@ -110,34 +111,37 @@ async function runForeground(
 ): Promise<unknown> {
   const { key } = request
   const options = resolveFor(engine, request.options)
+  const trace = request.trace
   let flight = engine.flights.get(key)
   if (flight) {
+    if (trace) trace.coalesced = true
     if (engine.emitter.has('stampede-dedupe')) engine.emitter.emit('stampede-dedupe', { key })
   } else {
     const breaker = options.circuitBreaker
     const decision = breaker ? engine.breakers.acquire(key, breaker) : undefined
     if (decision && !decision.allowed) {
-      if (graced) return serveStale(engine, key, graced, 'circuit-open')
+      if (graced) return serveStale(engine, key, graced, 'circuit-open', trace)
       throw new CircuitOpenError(key, decision.retryAt)
     }
     flight = startFlight(engine, request, options, stale, false)
   }
   const soft = graced ? options.timeout : undefined
   const hard = options.hardTimeout
-  if (soft === undefined && hard === undefined) return awaitFlight(engine, key, flight, options, graced)
+  if (soft === undefined && hard === undefined)
+    return awaitFlight(engine, key, flight, options, graced, trace)
   const timers: NodeJS.Timeout[] = []
   try {
     const first = Math.min(soft ?? Number.POSITIVE_INFINITY, hard ?? Number.POSITIVE_INFINITY)
     const value = await Promise.race([
-      awaitFlight(engine, key, flight, options, graced),
+      awaitFlight(engine, key, flight, options, graced, trace),
       delay(first, timers),
     ])
     if (value !== NO_TIMEOUT) return value
     // Soft: the factory keeps running and stores its result for the next reader.
-    if (graced && first === soft) return serveStale(engine, key, graced, 'timeout')
+    if (graced && first === soft) return serveStale(engine, key, graced, 'timeout', trace)
     const error = new FactoryTimeoutError(key, hard!)
     flight.controller.abort(error)
-    if (graced) return serveStale(engine, key, graced, 'timeout')
+    if (graced) return serveStale(engine, key, graced, 'timeout', trace)
     throw error
   } finally {
     for (const timer of timers) clearTimeout(timer)
@@ -151,13 +155,14 @@ async function awaitFlight(
   flight: Flight,
   options: ResolvedReadOptions,
   graced: CacheEntry | undefined,
+  trace: ReadTrace | undefined,
 ): Promise<unknown> {
   try {
     return await flight.promise
   } catch (error) {
     if (graced && error instanceof FactoryError) {
       if (options.graceBackoff > 0) engine.backoffUntil.set(key, engine.clock.now() + options.graceBackoff)
-      return serveStale(engine, key, graced, 'error')
+      return serveStale(engine, key, graced, 'error', trace)
     }
     throw error
   }
@@ -250,7 +255,9 @@ function refreshInBackground(engine: StackEngine, request: ReadRequest, stale: C
   const options = resolveFor(engine, request.options)
   // An open circuit means no refresh: the stale value keeps being served.
   if (options.circuitBreaker && !engine.breakers.acquire(key, options.circuitBreaker).allowed) return
-  const flight = startFlight(engine, request, options, stale, true)
+  const flight = operationChannel.hasSubscribers
+    ? tracedRefresh(engine, request, options, stale)
+    : startFlight(engine, request, options, stale, true)
   if (engine.emitter.has('refresh')) engine.emitter.emit('refresh', { key })
   const timer = setTimeout(() => {
     if (engine.flights.get(key) !== flight) return
@@ -270,6 +277,38 @@ function refreshInBackground(engine: StackEngine, request: ReadRequest, stale: C
       engine.emitter.emit('error', { error, operation: 'refresh', key })
     },
   )
+}
+
+/**
+ * A background refresh as its own `refresh` operation, started inside its own `start` stores (so the
+ * factory's spans belong to the refresh, not to the read that returned already); `trigger` names that read.
+ */
+function tracedRefresh(
+  engine: StackEngine,
+  request: ReadRequest,
+  options: ResolvedReadOptions,
+  stale: CacheEntry,
+): Flight {
+  // The read's own message when it is traced (a `READ_TRACE` object alone is not a message).
+  const trace = request.trace as OperationContext | undefined
+  const trigger = trace?.operation === undefined ? undefined : trace
+  let flight: Flight | undefined
+  traced(
+    {
+      operation: 'refresh',
+      key: trigger?.key ?? request.namespace + request.userKey,
+      namespace: request.namespace,
+      cache: trigger?.cache,
+      tags: trigger?.tags,
+      background: true,
+      trigger,
+    },
+    () => {
+      flight = startFlight(engine, request, options, stale, true)
+      return flight.promise
+    },
+  ).catch(() => {})
+  return flight!
 }
 
 function maybeRefreshAhead(engine: StackEngine, request: ReadRequest, found: Found, now: number): void {
