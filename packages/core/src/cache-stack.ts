@@ -1,6 +1,7 @@
 import { CacheMissError, ValidationError } from './errors.ts'
 import { assertKnownOptions, joinNames, optionNames } from './internal/known-options.ts'
 import { type CacheEntry, type CacheLayer, type Clock, FOREVER } from './layer.ts'
+import { OperationCache } from './operation/operation-cache.ts'
 import { type EngineOptions, StackEngine } from './stack/engine.ts'
 import { remainingLifetime } from './stack/entry-times.ts'
 import type { CacheEventListener, CacheEventName } from './stack/events.ts'
@@ -21,7 +22,7 @@ import {
   invalidateTagSet,
   invalidateTags,
 } from './stack/invalidation.ts'
-import { assertKey, assertValue, globToRegExp, wrapKey } from './stack/keys.ts'
+import { assertKey, assertValue, globToRegExp } from './stack/keys.ts'
 import { type CacheStats, SAMPLE_EVERY } from './stack/metrics.ts'
 import {
   ENTRY_OPTION_NAMES,
@@ -30,7 +31,7 @@ import {
   type ReadOptions,
   resolveEntryOptions,
 } from './stack/options.ts'
-import { countHit } from './stack/read-report.ts'
+import { countHit, READ_TRACE } from './stack/read-report.ts'
 import { entryValue, type ReadTrace, readThrough } from './stack/reader.ts'
 import { scopedTag } from './stack/tags.ts'
 import { type OperationContext, operationChannel, traced } from './stack/tracing.ts'
@@ -241,7 +242,15 @@ export class CacheStack {
       return Promise.reject(error)
     }
     const full = this.#full(key)
-    const request = { key: full, userKey: key, namespace: this.#namespace, factory: fetcher, options }
+    const asked = (options as { [READ_TRACE]?: ReadTrace } | undefined)?.[READ_TRACE]
+    const request = {
+      key: full,
+      userKey: key,
+      namespace: this.#namespace,
+      factory: fetcher,
+      options,
+      trace: asked,
+    }
     if (!operationChannel.hasSubscribers) return readThrough(this.#engine, request)
     const context: OperationContext = {
       operation: 'get',
@@ -250,7 +259,8 @@ export class CacheStack {
       cache: this.#root,
       tags: options?.tags,
     }
-    return traced(context, () => readThrough(this.#engine, { ...request, trace: context }))
+    const run = traced(context, () => readThrough(this.#engine, { ...request, trace: context }))
+    return asked === undefined ? run : run.finally(() => Object.assign(asked, pickTrace(context)))
   }
 
   async #readObject(key: object, fetcher: Factory<unknown> | undefined, options: ReadOptions | undefined) {
@@ -659,7 +669,8 @@ export class CacheStack {
     assertKey(prefix, 'prefix')
     if (typeof fn !== 'function') throw new ValidationError('"fn" must be a function', 'fn')
     if (options !== undefined) assertOptionsObject(options, READ_OPTION_NAMES, 'an option of wrap()')
-    return (...args: A) => this.getOrSet(wrapKey(prefix, args), () => fn(...args), options) as Promise<R>
+    const operation = new OperationCache<A, undefined, R>({ ...options, cache: this, name: prefix })
+    return (...args: A) => operation.value(args, undefined, () => fn(...args))
   }
 
   /** A scoped view with the full API; nestable (`a:b:key`). Views of one prefix share stampede locks. */
@@ -769,6 +780,10 @@ function assertOptionsObject(options: unknown, known: ReadonlySet<string>, what:
     throw new ValidationError(`options must be an object; got ${String(options)}`, 'options')
   }
   assertKnownOptions(options, known, what)
+}
+
+function pickTrace(trace: ReadTrace): ReadTrace {
+  return { hit: trace.hit, stale: trace.stale, layer: trace.layer }
 }
 
 function escapeLiteral(text: string): string {

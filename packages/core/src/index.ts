@@ -29,6 +29,21 @@ export { MemoryLayer } from './layers/memory-layer.ts'
 export { CommandTimeoutError } from './layers/redis-commands.ts'
 export type { RedisLayerOptions } from './layers/redis-layer.ts'
 export { RedisLayer } from './layers/redis-layer.ts'
+export type {
+  OperationBypassReason,
+  OperationCacheOptions,
+  OperationResult,
+  OperationState,
+  OperationStore,
+  OperationTags,
+} from './operation/operation-cache.ts'
+export { invalidateQuietly, OperationCache, resolveTags, tagList } from './operation/operation-cache.ts'
+export {
+  canonicalArgs,
+  hashSession,
+  MAX_OPERATION_KEY_LENGTH,
+  operationKey,
+} from './operation/operation-key.ts'
 export type { BusMessage, CacheBus } from './stack/bus-message.ts'
 export { BUS_VERSION } from './stack/bus-message.ts'
 export type { CacheEventListener, CacheEventName, CacheEvents } from './stack/events.ts'

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { hashSession, sessionSuffix } from '../operation/operation-key.ts'
 import { forwardingKey } from './unkeyed-inputs.ts'
 
 /** A framework-neutral description of an incoming request; `raw` is handed to user callbacks. */
@@ -105,10 +105,8 @@ export function canonicalQuery(query: string, ignore: (name: string) => boolean)
   return kept.map((p) => p.pair).join('&')
 }
 
-/** A short, irreversible digest: session identifiers never appear in keys. */
-export function hashValue(value: string): string {
-  return createHash('sha256').update(value).digest('base64url').slice(0, 22)
-}
+/** A short, irreversible digest: session identifiers never appear in keys. Same digest as `hashSession`. */
+export const hashValue: (value: string) => string = hashSession
 
 /** The parts of a request that make up its cache key. */
 export interface RequestKeyParts {
@@ -149,7 +147,7 @@ export function requestKey(parts: RequestKeyParts): string {
       name === 'accept-encoding' ? normalizeAcceptEncoding(parts.header(name)) : parts.header(name)
     key += ` ${name}=${JSON.stringify(value ?? null)}`
   }
-  if (parts.session !== undefined) key += ` session=${hashValue(parts.session)}`
+  if (parts.session !== undefined) key += sessionSuffix(parts.session)
   return `http:${key}`
 }
 

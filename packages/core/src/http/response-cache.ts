@@ -2,6 +2,7 @@ import { ValidationError } from '../errors.ts'
 import type { Duration } from '../internal/units.ts'
 import { parseDuration } from '../internal/units.ts'
 import { type Clock, systemClock } from '../layer.ts'
+import { invalidateQuietly, tagList } from '../operation/operation-cache.ts'
 import {
   assertCacheStore,
   clockOf,
@@ -129,13 +130,7 @@ export class ResponseCache<Req, Res> {
    */
   async afterMutation(request: HttpRequestInfo<Req>, status: number, res: Res): Promise<void> {
     if (status < 200 || status >= 300 || this.options.invalidates === undefined) return
-    const tags = resolveTags(this.options.invalidates, request.raw, res)
-    if (tags.length === 0) return
-    try {
-      await this.#cache.invalidateByTags(tags)
-    } catch (error) {
-      process.emitWarning(`cachestack: invalidating ${tags.join(', ')} failed: ${String(error)}`)
-    }
+    await invalidateQuietly(this.#cache, resolveTags(this.options.invalidates, request.raw, res))
   }
 
   async #key(request: HttpRequestInfo<Req>): Promise<string | undefined> {
@@ -270,8 +265,7 @@ export class ResponseCache<Req, Res> {
 }
 
 function resolveTags<Req, Res>(option: TagsOption<Req, Res>, req: Req, res: Res): string[] {
-  const tags = typeof option === 'function' ? option(req, res) : option
-  return [...tags].filter((tag) => typeof tag === 'string' && tag !== '')
+  return tagList(typeof option === 'function' ? option(req, res) : option)
 }
 
 function sameResponse(value: unknown, stored: StoredResponse): boolean {

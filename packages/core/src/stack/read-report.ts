@@ -2,7 +2,13 @@ import type { CacheEntry } from '../layer.ts'
 import type { Found, StackEngine } from './engine.ts'
 import type { CacheEvents } from './events.ts'
 
-/** Filled in by a read: its tracing message (an `OperationContext`). */
+/**
+ * A read option (never enumerated, so never mistaken for a user option) carrying a `ReadTrace` the read
+ * fills in: how the operation cache learns whether it was served fresh or stale.
+ */
+export const READ_TRACE: unique symbol = Symbol('cachestack.read-trace')
+
+/** Filled in by a read for the diagnostics channel and for `READ_TRACE`. */
 export interface ReadTrace {
   hit?: boolean | undefined
   stale?: boolean | undefined
