@@ -9,7 +9,6 @@ export function createApp(cache: CacheStack, statsToken?: string): { app: Hono; 
   const app = new Hono()
   const cached = cacheResponses({
     cache,
-    app,
     ttl: '30s',
     staleWhileRevalidate: '1m',
     ignoreQuery: ['utm_*'],

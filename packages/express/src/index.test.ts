@@ -200,6 +200,25 @@ describe('cacheResponses (express)', () => {
     })
   }
 
+  it('releases requests waiting on a key when the first client leaves and its handler gives up', async () => {
+    const { server, counter } = appWith({}, (req, res) => {
+      // The first call gives up on a gone client (a common streaming idiom) and never answers.
+      if (counter.calls === 1) return void req.socket.once('close', () => {})
+      res.json({ call: counter.calls })
+    })
+    const { port } = server.address() as AddressInfo
+    let connections = 0
+    server.on('connection', () => connections++)
+    const first = get({ port, path: '/data' })
+    first.on('error', () => {})
+    await expect.poll(() => counter.calls).toBe(1)
+    const second = rawGet(server, '/data', {})
+    await expect.poll(() => connections).toBe(2)
+    first.destroy()
+    const answered = await second
+    expect(JSON.parse(answered.body.toString())).toEqual({ call: 2 })
+  })
+
   it('runs the handler once for 1,000 concurrent identical requests', async () => {
     const { server, counter } = appWith({}, (_req, res) => {
       setTimeout(() => res.json({ call: counter.calls }), 100)

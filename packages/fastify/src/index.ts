@@ -165,7 +165,16 @@ async function cachePlugin(fastify: FastifyInstance, options: CachePluginOptions
     if (role.role === 'owner') return void states.set(request, { mode: 'refresh', deliver: role.deliver })
     const decision = engine.decide(info)
     if (decision.action === 'bypass') return addHeaders(reply, engine.passThrough('BYPASS', decision.reason))
-    if (decision.action === 'invalidate') return void states.set(request, { mode: 'mutation' })
+    if (decision.action === 'invalidate') {
+      states.set(request, { mode: 'mutation' })
+      // A hijacked answer (reply.hijack()) never reaches onSend: invalidate once it is out instead.
+      reply.raw.once('close', () => {
+        if (states.get(request)?.mode !== 'mutation') return
+        states.delete(request)
+        void engine.afterMutation(info, reply.raw.statusCode, reply)
+      })
+      return
+    }
     let produced = false
     let deliver: (run: HandlerRun<FastifyReply>) => void = () => {}
     let started: () => void = () => {}
@@ -186,7 +195,16 @@ async function cachePlugin(fastify: FastifyInstance, options: CachePluginOptions
     if (produced) {
       // This request runs the handler for everyone waiting on the key; onSend hands its answer over.
       for (const name of CONDITIONAL_REQUEST_HEADERS) delete request.headers[name]
-      return void states.set(request, { mode: 'leader', captured: (run) => deliver(run), outcome })
+      states.set(request, { mode: 'leader', captured: (run) => deliver(run), outcome })
+      // Every request waiting on this key waits for onSend; when it never comes (a hijacked reply, a client
+      // gone before the answer), the response closing releases them instead of leaving the key wedged.
+      reply.raw.once('close', () => {
+        const state = states.get(request)
+        if (state?.mode !== 'leader') return
+        states.delete(request)
+        state.captured({ kind: 'streamed', reason: 'unseen' })
+      })
+      return
     }
     const result = await outcome
     if (result.action === 'send')

@@ -10,7 +10,6 @@ describe('@cachestack/hono types', () => {
     const app = new Hono()
     const middleware = cache({
       cache: stack,
-      app,
       staleWhileRevalidate: '1m',
       tags: (c, res) => {
         expectTypeOf(c).toEqualTypeOf<Context>()
@@ -36,7 +35,7 @@ describe('@cachestack/hono types', () => {
     cache({ ttl: '1m' })
     // @ts-expect-error scope is 'public' or 'private'
     cache({ cache: stack, scope: 'shared' })
-    // @ts-expect-error app must answer fetch(request)
+    // @ts-expect-error stale-while-revalidate needs no app any more: the option is gone
     cache({ cache: stack, app: {} })
   })
 })

@@ -1,6 +1,5 @@
 import { type Clock, type Duration, ValidationError } from '@cachestack/core'
 import {
-  CONDITIONAL_REQUEST_HEADERS,
   collectBody,
   type HandlerRun,
   type HeaderList,
@@ -14,20 +13,10 @@ import {
 } from '@cachestack/core/http'
 import type { Context, Handler, MiddlewareHandler } from 'hono'
 
-/** Anything that answers a `Request`: a Hono app (`app.fetch`). */
-export interface FetchApp {
-  fetch(request: Request): Response | Promise<Response>
-}
-
 /** Options of `cache`: the stack plus the shared response caching options. */
 export interface CacheOptions extends ResponseCacheOptions<Context, Response> {
   /** The `CacheStack` (or a namespace of one) responses are stored in. */
   cache: HttpCacheStore
-  /**
-   * The app, so a stale-while-revalidate refresh can re-send a copy of the request through it in the
-   * background (a Hono middleware cannot run its handler twice). Required with `staleWhileRevalidate`.
-   */
-  app?: FetchApp
   /** Overrides the clock `Age` and staleness are computed with. @default the stack's own `clock` */
   clock?: Clock
   /** A background refresh that gets no answer within this is abandoned. @default '30s' */
@@ -97,17 +86,7 @@ async function captureResponse(c: Context, maxBodySize: number): Promise<Handler
  * (GET/HEAD, 200, no credentials), whatever the handler answers with (`c.json`, `c.text`, `c.body`, a stream).
  */
 export function cache(options: CacheOptions): MiddlewareHandler {
-  const { app, ...config } = options
-  if (app !== undefined && typeof app?.fetch !== 'function') {
-    throw new ValidationError('"app" must have a fetch(request) method (a Hono app)', 'app')
-  }
-  if (config.staleWhileRevalidate !== undefined && !app) {
-    throw new ValidationError(
-      '"staleWhileRevalidate" needs the "app" option to refresh in the background',
-      'app',
-    )
-  }
-  const engine = new ResponseCache<Context, Response>(config)
+  const engine = new ResponseCache<Context, Response>(options)
   const maxBodySize = engine.options.maxBodySize
 
   return async (c, next) => {
@@ -129,29 +108,57 @@ export function cache(options: CacheOptions): MiddlewareHandler {
       return engine.afterMutation(info, c.res.status, c.res)
     }
     let produced = false
-    const outcome = await engine.serve(info, {
-      produce: async () => {
-        produced = true
+    let leave = () => {}
+    const left = new Promise<void>((resolve) => (leave = resolve))
+    try {
+      const outcome = await engine.serve(info, {
+        produce: async () => {
+          produced = true
+          await next()
+          const run = await captureResponse(c, maxBodySize)
+          if (run.kind === 'streamed') addHeaders(c, engine.passThrough('MISS', run.reason))
+          return run
+        },
+        // A middleware cannot run its handler twice, but this request never called `next()` when it was
+        // answered stale: the rest of its chain runs now, once the stale answer has gone out.
+        refresh: async () => {
+          await left
+          await answerSent(c)
+          c.res = undefined
+          c.finalized = false
+          await next()
+          return captureResponse(c, maxBodySize)
+        },
+      })
+      if (outcome.action === 'send') return replace(c, toResponse(outcome.response))
+      if (outcome.action === 'run' && !produced) {
         await next()
-        const run = await captureResponse(c, maxBodySize)
-        if (run.kind === 'streamed') addHeaders(c, engine.passThrough('MISS', run.reason))
-        return run
-      },
-      dispatch: app
-        ? (extra) => {
-            const headers = new Headers(c.req.raw.headers)
-            for (const name of CONDITIONAL_REQUEST_HEADERS) headers.delete(name)
-            for (const [name, value] of Object.entries(extra)) headers.set(name, value)
-            Promise.resolve(app.fetch(new Request(c.req.url, { headers }))).catch(() => {})
-          }
-        : undefined,
-    })
-    if (outcome.action === 'send') return replace(c, toResponse(outcome.response))
-    if (outcome.action === 'run' && !produced) {
-      await next()
-      addHeaders(c, outcome.headers)
+        addHeaders(c, outcome.headers)
+      }
+    } finally {
+      leave()
     }
   }
+}
+
+/**
+ * Resolves once the server has taken this request's answer: on @hono/node-server when the Node response
+ * is finished or closed; elsewhere after the current turn, once Hono has read `c.res`.
+ */
+function answerSent(c: Context): Promise<void> {
+  const outgoing = (c.env as { outgoing?: NodeLikeResponse } | undefined)?.outgoing
+  if (!outgoing || typeof outgoing.once !== 'function') return new Promise((resolve) => setImmediate(resolve))
+  if (outgoing.writableFinished || outgoing.destroyed) return Promise.resolve()
+  return new Promise((resolve) => {
+    outgoing.once('finish', () => resolve())
+    outgoing.once('close', () => resolve())
+  })
+}
+
+interface NodeLikeResponse {
+  readonly writableFinished?: boolean
+  readonly destroyed?: boolean
+  once(event: 'finish' | 'close', listener: () => void): unknown
 }
 
 /**

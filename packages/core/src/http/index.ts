@@ -23,7 +23,7 @@ export {
   MUTATION_METHODS,
   whyNotStored,
 } from './policy.ts'
-export type { HandlerRun, RefreshRole } from './refresh.ts'
+export type { HandlerRun, RefreshRole, StreamedReason } from './refresh.ts'
 export { REFRESH_HEADER } from './refresh.ts'
 export type { CacheState, OutgoingResponse, ReplayContext } from './reply.ts'
 export {

@@ -1,6 +1,6 @@
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http'
 import { toBytes } from './body.ts'
-import type { HandlerRun } from './refresh.ts'
+import type { HandlerRun, StreamedReason } from './refresh.ts'
 import type { OutgoingResponse } from './reply.ts'
 import { type HeaderList, headerListFrom } from './stored-response.ts'
 
@@ -9,7 +9,7 @@ export interface ServerResponseCaptureOptions {
   /** Past this many body bytes the response is streamed through instead of buffered. */
   maxBodySize: number
   /** Headers added when the capture gives up buffering and streams the response through. */
-  passThroughHeaders(reason: 'too-large' | 'event-stream'): HeaderList
+  passThroughHeaders(reason: StreamedReason): HeaderList
   /** Awaited (with the status) before anything is streamed through; writes keep buffering meanwhile. */
   beforePassThrough?: ((status: number) => Promise<void>) | undefined
 }
@@ -47,7 +47,19 @@ export function captureServerResponse<Res extends ServerResponse>(
     }
   }
 
-  return new Promise<HandlerRun<Res>>((resolve) => {
+  return new Promise<HandlerRun<Res>>((settle) => {
+    let settled = false
+    const resolve = (run: HandlerRun<Res>) => {
+      settled = true
+      settle(run)
+    }
+    // A handler that gives up when its client goes away never ends the response; without this, every
+    // request waiting on the same key would wait for it forever.
+    res.once('close', () => {
+      if (settled) return
+      restore()
+      resolve({ kind: 'streamed', reason: 'unseen' })
+    })
     const finish = () => {
       restore()
       const headers = headerListFrom(res.getHeaders() as Record<string, string | string[] | number>)

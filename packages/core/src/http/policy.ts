@@ -57,6 +57,7 @@ export type NotStoredReason =
   | 'vary'
   | 'event-stream'
   | 'too-large'
+  | 'unseen'
 
 function cacheControlDirectives(headers: HeaderList): Set<string> {
   const value = getHeader(headers, 'cache-control') ?? ''

@@ -1,10 +1,17 @@
 import { randomUUID } from 'node:crypto'
 import type { CapturedResponse } from './stored-response.ts'
 
+/**
+ * Why an answer went to the client without being stored: its body outgrew the cap, it is an event stream,
+ * or the cache never saw it (the handler wrote around the adapter, as after Fastify's `reply.hijack()`, or
+ * the client went away before the handler answered).
+ */
+export type StreamedReason = 'too-large' | 'event-stream' | 'unseen'
+
 /** What running the handler gave: a buffered response, or one that was streamed straight to the client. */
 export type HandlerRun<Res> =
   | { readonly kind: 'captured'; readonly response: CapturedResponse; readonly res: Res }
-  | { readonly kind: 'streamed'; readonly reason: 'too-large' | 'event-stream' }
+  | { readonly kind: 'streamed'; readonly reason: StreamedReason }
 
 /**
  * Request header that marks a background refresh re-dispatched through the application. Its value is an
@@ -69,5 +76,23 @@ export function runRefresh<Res>(
     } catch (error) {
       fail(error)
     }
+  })
+}
+
+/** Rejects when `work` has not settled within `timeout` ms (an abandoned background refresh). */
+export function withTimeout<T>(work: Promise<T>, timeout: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`refresh not answered within ${timeout} ms`)), timeout)
+    timer.unref()
+    work.then(
+      (value) => {
+        clearTimeout(timer)
+        resolve(value)
+      },
+      (error: unknown) => {
+        clearTimeout(timer)
+        reject(error)
+      },
+    )
   })
 }

@@ -15,7 +15,7 @@ import {
   type TagsOption,
 } from './options.ts'
 import { decideRequest, type NotStoredReason, type RequestDecision, whyNotStored } from './policy.ts'
-import { type HandlerRun, type RefreshRole, refreshRole, runRefresh } from './refresh.ts'
+import { type HandlerRun, type RefreshRole, refreshRole, runRefresh, withTimeout } from './refresh.ts'
 import { type OutgoingResponse, passThroughHeaders, replayCaptured, replayStored } from './reply.ts'
 import { encodingVariantKey, type HttpRequestInfo, requestKey } from './request-key.ts'
 import {
@@ -53,6 +53,11 @@ export interface ServeHandlers<Res> {
   produce(): Promise<HandlerRun<Res>>
   /** Re-sends a copy of the request through the application with extra headers (background refresh). */
   dispatch?: ((headers: Record<string, string>) => void) | undefined
+  /**
+   * Runs the handler once more for a background refresh, after this request's stale answer has left
+   * (Hono: the rest of the middleware chain of the answered request). Preferred over `dispatch`.
+   */
+  refresh?: (() => Promise<HandlerRun<Res>>) | undefined
 }
 
 /** Fresh period used when the route gives none; the stored response must know its own freshness. */
@@ -223,10 +228,13 @@ export class ResponseCache<Req, Res> {
     return async (ctx: HttpFactoryContext): Promise<unknown> => {
       // A background refresh belongs to a request already answered with the stale copy: re-dispatch a
       // copy of it instead of touching the answered one.
-      const detached = ctx.isBackground === true && handlers.dispatch
-      const run = detached
-        ? await runRefresh<Res>(this, detached, this.#refreshTimeout)
-        : await handlers.produce()
+      const background = ctx.isBackground === true
+      const run =
+        background && handlers.refresh
+          ? await withTimeout(handlers.refresh(), this.#refreshTimeout)
+          : background && handlers.dispatch
+            ? await runRefresh<Res>(this, handlers.dispatch, this.#refreshTimeout)
+            : await handlers.produce()
       state.run = run
       if (run.kind === 'streamed') {
         state.reason = run.reason

@@ -168,6 +168,30 @@ export function describeHttpAdapterContract(
           })
         }
 
+        for (const way of harness.aroundAdapter ?? []) {
+          it(`lets an answer written around the adapter (${way}) through, unstored, holding up no one`, async () => {
+            const spec: CaseSpec = { answer: () => ({ headers: [TEXT_TYPE], delayMs: 20 }) }
+            await withCase(harness, kind, spec, async (ctx) => {
+              const path = `/c/around?write=${way}&size=3000`
+              for (let round = 1; round <= 2; round++) {
+                const res = await ctx.client.request('GET', path)
+                expect([res.status, res.body.byteLength, JSON.parse(res.text).call]).toEqual([
+                  200,
+                  3000,
+                  round,
+                ])
+              }
+              // Requests meeting on the key wait for the first one's answer, which the adapter never sees.
+              const together = await Promise.all(
+                Array.from({ length: 5 }, () => ctx.client.request('GET', path)),
+              )
+              expect(together.map((res) => res.status)).toEqual([200, 200, 200, 200, 200])
+              expect(ctx.calls('/c/around')).toBe(7)
+              expect((await ctx.client.request('GET', '/c/after')).status).toBe(200)
+            })
+          })
+        }
+
         it('bypasses Cookie and Authorization in public scope: no answer leaks between users', async () => {
           await withCase(harness, kind, {}, async (ctx) => {
             const anonymous = await ctx.client.request('GET', '/c/leak')

@@ -62,6 +62,12 @@ export interface HttpAdapterHarness {
   readonly oneCall: readonly string[]
   /** Ways a handler writes a body in several pieces (`res.write`s then `res.end()`, a piped stream...). */
   readonly manyWrites: readonly string[]
+  /**
+   * Ways a handler answers around the adapter, which then never sees the answer (Fastify's
+   * `reply.hijack()` then `reply.raw.end(...)`). The contract checks that these reach the client whole, are
+   * never stored and never hold up a request waiting on the same key.
+   */
+  readonly aroundAdapter?: readonly string[]
   /** Reads a request header (lower-case name) from the framework's request object given to callbacks. */
   header(req: unknown, name: string): string | undefined
   /**
