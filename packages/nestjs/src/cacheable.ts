@@ -1,6 +1,14 @@
-import { type Duration, FactoryError, parseDuration, ValidationError } from '@cachestack/core'
+import {
+  CacheError,
+  type Duration,
+  FactoryError,
+  FactoryTimeoutError,
+  parseDuration,
+  ValidationError,
+} from '@cachestack/core'
 import { isObservable, lastValueFrom } from 'rxjs'
 import { replaceMethod } from './method-wrapper.ts'
+import { operationsFor } from './operation-for.ts'
 import { stackFor } from './stack-registry.ts'
 
 /** Options of `@Cacheable`. */
@@ -12,8 +20,8 @@ export interface CacheableOptions {
   key?: string | ((...args: never[]) => string)
   /** Fresh period. @default the stack's `ttl` */
   ttl?: Duration
-  /** Tags stored with each entry: a list, or computed from the arguments. */
-  tags?: readonly string[] | ((...args: never[]) => readonly string[])
+  /** Tags stored with each entry: a list, or computed from the result and the arguments. */
+  tags?: readonly string[] | ((result: never, ...args: never[]) => readonly string[])
   /** Window after `ttl` in which the stale value is returned while one background call refreshes it. */
   staleWhileRevalidate?: Duration
   /** Window after `ttl` in which a failing method is hidden behind the stale value. */
@@ -21,14 +29,9 @@ export interface CacheableOptions {
 }
 
 const KNOWN = new Set(['key', 'ttl', 'tags', 'staleWhileRevalidate', 'grace'])
+type TagsFn = (result: unknown, ...args: unknown[]) => readonly string[]
 
-interface NormalizedCacheable {
-  key: string | ((...args: unknown[]) => string) | undefined
-  tags: readonly string[] | ((...args: unknown[]) => readonly string[]) | undefined
-  entry: { ttl?: number; staleWhileRevalidate?: number; grace?: number }
-}
-
-function normalize(options: CacheableOptions): NormalizedCacheable {
+function normalize(options: CacheableOptions) {
   if (options === null || typeof options !== 'object') {
     throw new ValidationError('@Cacheable() options must be an object', 'options')
   }
@@ -46,12 +49,16 @@ function normalize(options: CacheableOptions): NormalizedCacheable {
   ) {
     throw new ValidationError('"tags" must be an array of non-empty strings or a function', 'tags')
   }
-  const entry: NormalizedCacheable['entry'] = {}
+  const entry: { ttl?: number; staleWhileRevalidate?: number; grace?: number } = {}
   for (const name of ['ttl', 'staleWhileRevalidate', 'grace'] as const) {
     const value = options[name]
     if (value !== undefined) entry[name] = parseDuration(value, name)
   }
-  return { key: key as NormalizedCacheable['key'], tags: tags as NormalizedCacheable['tags'], entry }
+  return {
+    key: key as string | ((...args: unknown[]) => string) | undefined,
+    tags: tags as readonly string[] | TagsFn | undefined,
+    entry,
+  }
 }
 
 /** Settles a method's result: a promise is awaited, an Observable's last value taken. */
@@ -60,28 +67,57 @@ export async function settle(result: unknown): Promise<unknown> {
 }
 
 /**
- * Caches a service method in the module's stack. Concurrent calls with the same arguments run the
- * method once; a throwing method caches nothing and its error reaches every caller unchanged. When the
- * cache itself fails (Redis down), the method runs uncached rather than failing the call.
+ * Caches a service method in the module's stack (core's `OperationCache`): concurrent calls with the same
+ * arguments run the method once; a throwing method caches nothing and its own error (an `HttpException`,
+ * an `RpcException`...) reaches every caller unchanged. When the cache itself fails (Redis down, the stack
+ * disconnected), the method runs uncached rather than failing the call.
  */
 export function Cacheable(options: CacheableOptions = {}): MethodDecorator {
   const config = normalize(options)
   return (target, propertyKey, descriptor) =>
     replaceMethod(target, propertyKey, descriptor, 'Cacheable', (original, label) => {
-      const prefix = typeof config.key === 'string' ? config.key : label
+      const tags = config.tags
+      const operations = operationsFor<unknown[], unknown>((cache) => ({
+        cache,
+        name: typeof config.key === 'string' ? config.key : label,
+        ...config.entry,
+        ...(tags === undefined
+          ? {}
+          : { tags: typeof tags === 'function' ? (result, args) => tags(result, ...args) : tags }),
+      }))
       return async function cached(this: unknown, ...args: unknown[]) {
         const cache = stackFor(this)
-        const run = () => settle(original.apply(this, args))
+        let failure: { error: unknown } | undefined
+        const run = async () => {
+          try {
+            return await settle(original.apply(this, args))
+          } catch (error) {
+            failure = { error }
+            throw error
+          }
+        }
         if (!cache) return run()
-        const tags = typeof config.tags === 'function' ? config.tags(...args) : config.tags
-        const entry = tags ? { ...config.entry, tags: [...tags] } : config.entry
         try {
-          if (typeof config.key === 'function') return await cache.getOrSet(config.key(...args), run, entry)
-          return await cache.wrap(prefix, (..._: unknown[]) => run(), entry)(...args)
+          if (typeof config.key === 'function') {
+            if (typeof tags !== 'function')
+              return await cache.getOrSet(config.key(...args), run, { ...config.entry, tags })
+            return await cache.getOrSet(
+              config.key(...args),
+              async (ctx) => {
+                const value = await run()
+                ctx.setOptions({ tags: [...tags(value, ...args)] })
+                return value
+              },
+              config.entry,
+            )
+          }
+          return (await operations(cache).query(args, undefined, run)).value
         } catch (error) {
+          if (failure) throw failure.error
+          // A caller that joined another caller's failed run gets that run's own error too.
           if (error instanceof FactoryError) throw error.cause
-          if (error instanceof ValidationError) throw error
-          return run()
+          if (error instanceof CacheError && !(error instanceof FactoryTimeoutError)) return run()
+          throw error
         }
       }
     }) as never
