@@ -198,6 +198,7 @@ describe('OperationCache options', () => {
       [{ cache, name: 'x', tags: [1] }, 'tags'],
       [{ cache, name: 'x', invalidates: 'users' }, 'invalidates'],
       [{ cache, name: 'x', bypass: true }, 'bypass'],
+      [{ cache, name: 'x', ttll: '1m' }, 'ttll'],
     ]
     for (const [options, name] of bad) {
       expect(() => new OperationCache(options as never), name).toThrow(

@@ -1,6 +1,7 @@
 import { FactoryError, ValidationError } from '../errors.ts'
+import { assertKnownOptions, joinNames } from '../internal/known-options.ts'
 import type { FactoryContext } from '../stack/factory.ts'
-import type { ReadOptions } from '../stack/options.ts'
+import { READ_OPTION_NAMES, type ReadOptions } from '../stack/options.ts'
 import { READ_TRACE, type ReadTrace } from '../stack/read-report.ts'
 import { operationKey } from './operation-key.ts'
 
@@ -68,6 +69,7 @@ export interface OperationCacheOptions<
 const BYPASSED = Object.freeze({ reason: 'bypass' as const })
 const NO_SESSION = Object.freeze({ reason: 'no-session' as const })
 const OWN_OPTIONS = new Set(['cache', 'name', 'scope', 'session', 'tags', 'invalidates', 'bypass'])
+const KNOWN_OPTIONS = joinNames(OWN_OPTIONS, READ_OPTION_NAMES)
 
 /**
  * A protocol-neutral cache for named operations called with arguments (a wrapped function, a tRPC
@@ -90,6 +92,7 @@ export class OperationCache<Args extends readonly unknown[] = unknown[], Ctx = u
   constructor(options: OperationCacheOptions<Args, Ctx, T>) {
     if (!options || typeof options !== 'object')
       throw new ValidationError('options must be an object', 'options')
+    assertKnownOptions(options, KNOWN_OPTIONS, 'an OperationCache option')
     const { cache, name, scope = 'public', session, tags, invalidates, bypass } = options
     if (!cache || typeof cache.getOrSet !== 'function' || typeof cache.invalidateByTags !== 'function') {
       throw new ValidationError('"cache" must be a CacheStack or a namespace of one', 'cache')
