@@ -21,6 +21,7 @@ import {
   expireKeys,
   invalidateTagSet,
   invalidateTags,
+  localSync,
 } from './stack/invalidation.ts'
 import { assertKey, assertValue, globToRegExp } from './stack/keys.ts'
 import { type CacheStats, SAMPLE_EVERY } from './stack/metrics.ts'
@@ -133,17 +134,9 @@ export class CacheStack {
     this.#engine = engine
     this.#namespace = ''
     this.#root = this
-    const subscribed = options.bus?.subscribe(
-      (message) => {
-        engine
-          .applyRemote(message)
-          .catch((error) => engine.emitter.emit('error', { error, operation: 'bus' }))
-      },
-      () => {
-        engine.distrustLocal().catch((error) => engine.emitter.emit('error', { error, operation: 'bus' }))
-      },
+    this.#ready = Promise.all([engine.sync.start(localSync(engine)), engine.loadGeneration()]).then(
+      () => undefined,
     )
-    this.#ready = Promise.all([subscribed, engine.loadGeneration()]).then(() => undefined)
     this.#ready.catch((error) => engine.emitter.emit('error', { error, operation: 'ready' }))
   }
 
@@ -568,7 +561,7 @@ export class CacheStack {
         engine.assertOpen()
         const prefix = this.#namespace === '' ? '' : engine.generationPrefix + this.#namespace
         await clearPrefix(engine, prefix)
-        engine.publish({ v: 1, type: 'clear', namespace: prefix })
+        engine.sync.cleared(prefix)
         engine.emitter.emit('clear', { namespace: this.#namespace })
       },
     )
@@ -630,7 +623,7 @@ export class CacheStack {
         assertKey(prefix, 'prefix')
         const full = this.#full(prefix)
         await clearPrefix(engine, full)
-        engine.publish({ v: 1, type: 'prefix', prefix: full })
+        engine.sync.prefixCleared(full)
         engine.emitter.emit('invalidate', { prefix })
       },
     )
@@ -651,7 +644,7 @@ export class CacheStack {
           scope + literal,
           new RegExp(`^${escapeLiteral(scope)}${globToRegExp(pattern).source.slice(1)}`),
         )
-        engine.publish({ v: 1, type: 'pattern', namespace: scope, pattern })
+        engine.sync.patternDeleted(scope, pattern)
         engine.emitter.emit('invalidate', { pattern })
       },
     )
@@ -703,7 +696,7 @@ export class CacheStack {
     }
     engine.setGeneration(engine.generation + 1)
     await engine.persistGeneration()
-    engine.publish({ v: 1, type: 'generation', value: engine.generation! })
+    engine.sync.generationBumped(engine.generation!)
     return engine.generation!
   }
 

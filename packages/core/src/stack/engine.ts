@@ -10,14 +10,14 @@ import {
   systemClock,
 } from '../layer.ts'
 import { MemoryLayer } from '../layers/memory-layer.ts'
-import type { BusMessage, CacheBus } from './bus-message.ts'
+import type { CacheBus } from './bus-message.ts'
+import { BusSync } from './bus-sync.ts'
 import { ChangeLog } from './change-log.ts'
 import { CircuitBreakers } from './circuit-breaker.ts'
 import { LayerDegradation } from './degradation.ts'
 import { capFresh, physicalEnd, remainingLifetime } from './entry-times.ts'
 import { CacheEmitter } from './events.ts'
-import { clearPrefix, deleteKeys, deleteMatching, deleteMatchingIn } from './invalidation.ts'
-import { globToRegExp } from './keys.ts'
+import { deleteMatchingIn } from './layer-scan.ts'
 import { Metrics } from './metrics.ts'
 import {
   type CacheStackOptions,
@@ -83,7 +83,8 @@ export class StackEngine {
   readonly backoffUntil = new Map<string, number>()
   readonly backgroundRefreshTimeout: number
   readonly controller = new AbortController()
-  readonly bus: CacheBus | undefined
+  /** What this instance says on the bus and how it applies what it hears. */
+  readonly sync: BusSync
   readonly singleFlight: SingleFlight | undefined
   generationPrefix = ''
   /** False when stack defaults (forceFresh, refreshAhead) need the full read path even for L1 hits. */
@@ -158,7 +159,8 @@ export class StackEngine {
         this.emitter,
         {
           tags: (i, names) => this.shared.writeTagStates(i, names, this.maxLifetime),
-          matching: (i, scanPrefix, pattern) => deleteMatchingIn(this, i, scanPrefix, pattern).then(() => {}),
+          matching: (i, scanPrefix, pattern) =>
+            deleteMatchingIn(list[i]!, scanPrefix, pattern).then(() => {}),
         },
         degradation.retryAfter,
       )
@@ -178,7 +180,7 @@ export class StackEngine {
         },
         writeBehind,
       )
-    this.bus = options.bus
+    this.sync = new BusSync(options.bus, this.emitter)
     this.singleFlight = options.singleFlight
     if (options.generation !== undefined) this.setGeneration(options.generation)
     const context: LayerContext = {
@@ -394,7 +396,7 @@ export class StackEngine {
     const now = this.clock.now()
     const lifetime = remainingLifetime(entry, now)
     if (lifetime !== undefined && lifetime <= 0) {
-      await deleteKeys(this, [key], false)
+      await this.removeKeys([key], false)
       return
     }
     this.maxLifetime = Math.max(this.maxLifetime, lifetime ?? Number.POSITIVE_INFINITY)
@@ -432,7 +434,7 @@ export class StackEngine {
       throw lastError instanceof LayerError ? lastError : new LayerError('all', 'set', lastError)
     }
     if (this.emitter.has('set')) this.emitter.emit('set', { key })
-    this.publish({ v: 1, type: 'set', keys: [key] })
+    this.sync.keysSet([key])
   }
 
   async #setLayer(i: number, key: string, entry: CacheEntry, lifetime: number | undefined): Promise<void> {
@@ -466,52 +468,29 @@ export class StackEngine {
     if (shared !== undefined && shared > this.generation) this.setGeneration(shared)
   }
 
-  publish(message: BusMessage): void {
-    if (!this.bus) return
-    this.bus.publish(message)
-    if (this.emitter.has('bus-publish')) this.emitter.emit('bus-publish', { type: message.type })
-  }
-
-  /** Applies another instance's message to this instance's local layers and tag states. */
-  async applyRemote(message: BusMessage): Promise<void> {
-    if (this.emitter.has('bus-receive')) this.emitter.emit('bus-receive', { type: message.type })
-    switch (message.type) {
-      case 'set':
-      case 'delete':
-      case 'expire':
-        await deleteKeys(this, message.keys, false, true)
-        return
-      case 'clear':
-        return clearPrefix(this, message.namespace, true)
-      case 'prefix':
-        return clearPrefix(this, message.prefix, true)
-      case 'pattern':
-        await deleteMatching(this, message.namespace, globToRegExp(message.pattern), true)
-        return
-      case 'tags': {
-        // Stamped with the later of the sender's clock and ours: every entry this instance holds was
-        // created before now by our clock, so a sender whose clock lags ours cannot spare one of them.
-        const at = Math.max(message.at, this.stamp())
-        if (message.all) {
-          this.tags.recordSet(message.names, message.mode === 'hard' ? { hard: at } : { soft: at })
-          return
-        }
-        for (const name of message.names) {
-          this.tags.record(name, message.mode === 'hard' ? { hard: at } : { soft: at })
-        }
-        return
-      }
-      case 'generation':
-        if (this.generation === undefined || message.value > this.generation)
-          this.setGeneration(message.value)
-        return
+  /**
+   * Removes keys from every layer (or only the local ones, for messages from other instances). Resolves
+   * with the most keys any one layer removed.
+   */
+  async removeKeys(keys: readonly string[], localOnly: boolean): Promise<number> {
+    if (keys.length === 0) return 0
+    let removed = 0
+    this.changes.changed(keys)
+    for (const key of keys) this.invalidateFlight(key)
+    if (this.writeBehind) {
+      this.writeBehind.drop(keys)
+      await this.writeBehind.settled()
     }
-  }
-
-  /** Drops everything local: after a bus outage, local copies may have missed invalidations. */
-  async distrustLocal(): Promise<void> {
-    this.changes.changedMany()
-    await this.eachLayer('clear', true, (layer) => layer.clear())
+    await this.eachLayer(
+      'delete',
+      localOnly,
+      async (layer, i) => {
+        if (this.isDegraded(i)) this.degradation!.missedKeys(i, keys)
+        else removed = Math.max(removed, await layer.deleteMany(keys))
+      },
+      (i) => this.degradation?.missedKeys(i, keys),
+    )
+    return removed
   }
 
   /** Stops the result of the factory running for `key` (if any) from being written. */
@@ -575,7 +554,7 @@ export class StackEngine {
     // signal would otherwise hold disconnect() forever.
     // Queued writes reach the shared layers before they close; a crash before this point loses them.
     await this.writeBehind?.dispose()
-    await this.bus?.dispose()
+    await this.sync.dispose()
     await this.singleFlight?.dispose()
     await Promise.allSettled(this.layers.map((layer) => layer.dispose()))
   }

@@ -1,39 +1,17 @@
 // Removing and invalidating entries across the layers of one engine (and telling other instances).
 // Functions rather than engine methods so the engine stays the owner of state, not of every operation.
 
+import type { LocalSync } from './bus-sync.ts'
 import type { StackEngine } from './engine.ts'
 import { capFresh } from './entry-times.ts'
-import { SYSTEM_PREFIX } from './shared-state.ts'
+import { deleteMatchingIn } from './layer-scan.ts'
 import type { TagState } from './tags.ts'
 
-/**
- * Removes keys from every layer (or only the local ones, for messages from other instances). Resolves
- * with the most keys any one layer removed.
- */
-export async function deleteKeys(
-  engine: StackEngine,
-  keys: readonly string[],
-  publish = true,
-  localOnly = false,
-): Promise<number> {
+/** Removes keys from every layer and tells other instances. Resolves with the most keys one layer removed. */
+export async function deleteKeys(engine: StackEngine, keys: readonly string[]): Promise<number> {
   if (keys.length === 0) return 0
-  let removed = 0
-  engine.changes.changed(keys)
-  for (const key of keys) engine.invalidateFlight(key)
-  if (engine.writeBehind) {
-    engine.writeBehind.drop(keys)
-    await engine.writeBehind.settled()
-  }
-  await engine.eachLayer(
-    'delete',
-    localOnly,
-    async (layer, i) => {
-      if (engine.isDegraded(i)) engine.degradation!.missedKeys(i, keys)
-      else removed = Math.max(removed, await layer.deleteMany(keys))
-    },
-    (i) => engine.degradation?.missedKeys(i, keys),
-  )
-  if (publish) engine.publish({ v: 1, type: 'delete', keys: [...keys] })
+  const removed = await engine.removeKeys(keys, false)
+  engine.sync.keysDeleted(keys)
   return removed
 }
 
@@ -53,7 +31,7 @@ export async function expireKeys(
       .writeEntry(key, entry)
       .catch((error) => engine.layerFailed(found.layer, 'expire', error, key))
   }
-  if (publish) engine.publish({ v: 1, type: 'expire', keys: [...keys], at })
+  if (publish) engine.sync.keysExpired(keys, at)
 }
 
 /** Removes every key starting with `prefix` ('' = everything this stack wrote) from every layer. */
@@ -95,30 +73,10 @@ export async function deleteMatching(
     localOnly,
     async (_layer, i) => {
       if (engine.isDegraded(i)) engine.degradation!.missedPattern(i, scanPrefix, pattern)
-      else removed += await deleteMatchingIn(engine, i, scanPrefix, pattern)
+      else removed += await deleteMatchingIn(engine.layers[i]!, scanPrefix, pattern)
     },
     (i) => engine.degradation?.missedPattern(i, scanPrefix, pattern),
   )
-  return removed
-}
-
-export async function deleteMatchingIn(
-  engine: StackEngine,
-  i: number,
-  scanPrefix: string,
-  pattern: RegExp,
-): Promise<number> {
-  const layer = engine.layers[i]!
-  let removed = 0
-  let batch: string[] = []
-  for await (const key of layer.keys(scanPrefix)) {
-    if (!key.startsWith(SYSTEM_PREFIX) && pattern.test(key)) batch.push(key)
-    if (batch.length >= 500) {
-      removed += await layer.deleteMany(batch)
-      batch = []
-    }
-  }
-  if (batch.length > 0) removed += await layer.deleteMany(batch)
   return removed
 }
 
@@ -136,7 +94,7 @@ export async function invalidateTags(
   await persistTagStates(engine, names)
   // Pruned after persisting: with a short lifetime the states just recorded may already qualify.
   engine.tags.prune(engine.clock.now(), engine.maxLifetime)
-  if (publish) engine.publish({ v: 1, type: 'tags', names: [...names], mode, at })
+  if (publish) engine.sync.tagsInvalidated(names, mode, at)
 }
 
 /** Records an invalidation of the entries that carry all of `names` (`mode: 'all'`). */
@@ -149,7 +107,7 @@ export async function invalidateTagSet(
 ): Promise<void> {
   engine.tags.recordSet(names, mode === 'hard' ? { hard: at } : { soft: at })
   if (mode === 'hard') engine.invalidateFlights()
-  if (publish) engine.publish({ v: 1, type: 'tags', names: [...names], mode, at, all: true })
+  if (publish) engine.sync.tagsInvalidated(names, mode, at, true)
 }
 
 async function persistTagStates(engine: StackEngine, names: readonly string[]): Promise<void> {
@@ -163,4 +121,25 @@ async function persistTagStates(engine: StackEngine, names: readonly string[]): 
     },
     (i) => engine.degradation?.missedTags(i, names),
   )
+}
+
+/** The local-only actions another instance's bus message triggers on this engine. */
+export function localSync(engine: StackEngine): LocalSync {
+  return {
+    deleteKeys: (keys) => engine.removeKeys(keys, true),
+    clearPrefix: (prefix) => clearPrefix(engine, prefix, true),
+    deleteMatching: (scanPrefix, pattern) => deleteMatching(engine, scanPrefix, pattern, true),
+    recordTags(names, state, all) {
+      if (all) engine.tags.recordSet(names, state)
+      else for (const name of names) engine.tags.record(name, state)
+    },
+    stamp: () => engine.stamp(),
+    adoptGeneration(value) {
+      if (engine.generation === undefined || value > engine.generation) engine.setGeneration(value)
+    },
+    async distrust() {
+      engine.changes.changedMany()
+      await engine.eachLayer('clear', true, (layer) => layer.clear())
+    },
+  }
 }

@@ -18,7 +18,7 @@ import {
   serveStale,
   windowsOf,
 } from './read-report.ts'
-import { type FlightLease, landedEntry } from './single-flight.ts'
+import type { FlightLease } from './single-flight.ts'
 import { type OperationContext, operationChannel, traced } from './tracing.ts'
 
 export { entryValue, type ReadTrace } from './read-report.ts'
@@ -330,4 +330,18 @@ function delay(ms: number, timers: NodeJS.Timeout[]): Promise<typeof NO_TIMEOUT>
   return new Promise((resolve) => {
     timers.push(setTimeout(() => resolve(NO_TIMEOUT), ms))
   })
+}
+
+/**
+ * `landed` for the read path: a fresh entry now in the layers. `since` excludes entries that were
+ * already there (a `forceFresh` read wants a value computed after it started).
+ */
+async function landedEntry(
+  engine: StackEngine,
+  key: string,
+  since: number,
+): Promise<{ value: unknown } | undefined> {
+  const found = await engine.lookup(key)
+  if (!found || engine.clock.now() >= found.freshUntil || found.entry.createdAt < since) return undefined
+  return { value: found.entry.missing ? undefined : found.entry.value }
 }

@@ -1,5 +1,3 @@
-import type { StackEngine } from './engine.ts'
-
 /** Held by the one instance that runs the factory for a key. */
 export interface FlightLease {
   /**
@@ -27,18 +25,4 @@ export interface SingleFlight {
   /** Runs `work.compute` here while holding the key, or waits for the instance that does and returns what it landed. */
   run<T>(key: string, work: SharedWork<T>): Promise<T>
   dispose(): Promise<void>
-}
-
-/**
- * `landed` for the read path: a fresh entry now in the layers. `since` excludes entries that were
- * already there (a `forceFresh` read wants a value computed after it started).
- */
-export async function landedEntry(
-  engine: StackEngine,
-  key: string,
-  since: number,
-): Promise<{ value: unknown } | undefined> {
-  const found = await engine.lookup(key)
-  if (!found || engine.clock.now() >= found.freshUntil || found.entry.createdAt < since) return undefined
-  return { value: found.entry.missing ? undefined : found.entry.value }
 }
