@@ -13,5 +13,9 @@ export type {
   StartedApp,
 } from './http-harness.ts'
 export { openApp } from './http-harness.ts'
+export type { FrameworkView, PoisonableApp, PoisoningHarness, PoisoningVector } from './http-poisoning.ts'
+export { describeHttpPoisoningContract, POISONING_VECTORS, renderPage } from './http-poisoning.ts'
+export type { RawRequest } from './http-raw-client.ts'
+export { RawHttpClient } from './http-raw-client.ts'
 export type { AdvanceableClock, LayerContractOptions } from './layer-contract.ts'
 export { createManualClock, createTestEntry, describeLayerContract } from './layer-contract.ts'

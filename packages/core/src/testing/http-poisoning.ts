@@ -1,0 +1,333 @@
+import type { AddressInfo } from 'node:net'
+import { describe, expect, it } from 'vitest'
+import { CacheStack } from '../cache-stack.ts'
+import { forwardedHostAndProto } from '../http/unkeyed-inputs.ts'
+import { MemoryLayer } from '../layers/memory-layer.ts'
+import { type ClientKind, type ClientResponse, type ContractClient, openClient } from './http-clients.ts'
+import type { StartedApp } from './http-harness.ts'
+import { RawHttpClient, type RawRequest } from './http-raw-client.ts'
+import { createManualClock } from './layer-contract.ts'
+
+/** What the framework told the handler about a request: everything a real handler builds its answer from. */
+export interface FrameworkView {
+  /** The method the framework routed by. */
+  readonly method: string
+  /** Scheme and host as the framework computes them (Express `req.protocol`/`req.host` under `trust proxy`, Fastify `request.protocol`/`request.host` under `trustProxy`, Hono the origin of `c.req.url`). */
+  readonly origin: string
+  /** The URL as the framework hands it over (Express `req.originalUrl`, Fastify `request.url`, Hono `c.req.url`). */
+  readonly url: string
+  /** The path the framework reports (Express `req.path`, Hono `c.req.path`, the path of Fastify's `request.url`). */
+  readonly path: string
+  /** The query as the framework parsed it (`req.query`, `request.query`, `c.req.queries()`). */
+  readonly query: unknown
+  /** The body as the framework's usual JSON body parsing read it, `null` when it read none. */
+  readonly body: unknown
+  /** A request header by lower-case name. */
+  header(name: string): string | undefined
+}
+
+/** The app the poisoning suite has a harness start. */
+export interface PoisonableApp {
+  /** The stack to give the adapter as its `cache` option. */
+  readonly cache: CacheStack
+  /** Response caching options of the page route, or `null` to mount the handler without the cache. */
+  readonly options: Readonly<Record<string, unknown>> | null
+  /** Renders the page; the harness answers `200` with it as `text/html; charset=utf-8`. */
+  render(view: FrameworkView): string
+}
+
+/** What an adapter supplies to run `describeHttpPoisoningContract`. */
+export interface PoisoningHarness {
+  /**
+   * Starts the framework on 127.0.0.1 (port 0) set up as an app behind a proxy is: its trust-proxy setting on
+   * (Express `trust proxy`, Fastify `trustProxy`; Hono has none), its usual JSON body parsing, its default
+   * routing; `GET /page` (and HEAD) answered by `app.render` and cached with `app.options` unless they are null.
+   */
+  startPoisonable(app: PoisonableApp): Promise<StartedApp>
+}
+
+/** One poisoning attempt: the attacker's request, then the ordinary request it tries to poison. */
+export interface PoisoningVector {
+  readonly name: string
+  readonly attack: RawRequest
+  /** Path and query of the ordinary request. @default '/page' */
+  readonly ordinary?: string
+  /** Headers of the ordinary request. */
+  readonly ordinaryHeaders?: Readonly<Record<string, string>>
+  /** The attack must bypass the cache (neither served from it nor stored), with this `Cache-Status` detail. */
+  readonly bypass?: string
+  /**
+   * The framework may hand both requests to the handler identically (Hono resolves dot segments), so
+   * sharing an entry is right; otherwise the suite first checks that the attack does change the answer.
+   */
+  readonly mayParseAlike?: boolean
+}
+
+const EVIL = 'evil.example'
+const page = (headers: Record<string, string>): RawRequest => ({ target: '/page', headers })
+
+/** Headers a handler might read by hand to build links or route (every framework lets it). */
+const HAND_READ = [
+  'x-forwarded-host',
+  'x-forwarded-proto',
+  'x-forwarded-port',
+  'x-forwarded-prefix',
+  'x-forwarded-scheme',
+  'x-forwarded-ssl',
+  'x-host',
+  'x-original-url',
+  'x-rewrite-url',
+  'x-http-method-override',
+  'x-http-method',
+  'x-method-override',
+]
+
+/** Every vector the suite tries against every adapter. */
+export const POISONING_VECTORS: readonly PoisoningVector[] = [
+  { name: 'X-Forwarded-Host', attack: page({ 'x-forwarded-host': EVIL }) },
+  { name: 'X-Forwarded-Proto', attack: page({ 'x-forwarded-proto': 'https' }) },
+  { name: 'X-Forwarded-Port', attack: page({ 'x-forwarded-port': '8443' }) },
+  { name: 'X-Forwarded-Prefix', attack: page({ 'x-forwarded-prefix': '/evil' }) },
+  { name: 'X-Forwarded-Scheme', attack: page({ 'x-forwarded-scheme': 'https' }) },
+  { name: 'X-Host', attack: page({ 'x-host': EVIL }) },
+  {
+    name: 'Forwarded host and proto',
+    attack: page({ forwarded: `for=203.0.113.9;host=${EVIL};proto=https` }),
+  },
+  {
+    name: 'X-Forwarded-Host added in front of the proxy-set one',
+    attack: page({ 'x-forwarded-host': `${EVIL}, www.example`, 'x-forwarded-proto': 'https' }),
+    ordinaryHeaders: { 'x-forwarded-host': 'www.example', 'x-forwarded-proto': 'https' },
+  },
+  { name: 'X-Original-URL', attack: page({ 'x-original-url': '/admin' }), bypass: 'rewrite-header' },
+  { name: 'X-Rewrite-URL', attack: page({ 'x-rewrite-url': '/admin' }), bypass: 'rewrite-header' },
+  {
+    name: 'X-HTTP-Method-Override',
+    attack: page({ 'x-http-method-override': 'DELETE' }),
+    bypass: 'method-override',
+  },
+  { name: 'X-HTTP-Method', attack: page({ 'x-http-method': 'DELETE' }), bypass: 'method-override' },
+  { name: 'X-Method-Override', attack: page({ 'x-method-override': 'PUT' }), bypass: 'method-override' },
+  {
+    name: 'a JSON body on GET',
+    attack: { target: '/page', headers: { 'content-type': 'application/json' }, body: '{"evil":true}' },
+    bypass: 'request-body',
+    mayParseAlike: true,
+  },
+  {
+    name: 'a chunked JSON body on GET',
+    attack: {
+      target: '/page',
+      headers: { 'content-type': 'application/json' },
+      body: '{"evil":true}',
+      chunked: true,
+    },
+    bypass: 'request-body',
+    mayParseAlike: true,
+  },
+  { name: 'encoded & (%26) in a value', attack: { target: '/page?a=1%262' }, ordinary: '/page?a=1&2' },
+  { name: 'encoded = (%3D) in a name', attack: { target: '/page?a%3Db=1' }, ordinary: '/page?a=b=1' },
+  { name: '; in the query', attack: { target: '/page?a=1;b=2' }, ordinary: '/page?a=1&b=2' },
+  { name: 'repeated parameters reordered', attack: { target: '/page?e=2&e=1' }, ordinary: '/page?e=1&e=2' },
+  {
+    name: 'array syntax reordered',
+    attack: { target: '/page?a[0]=2&a[]=1' },
+    ordinary: '/page?a[]=1&a[0]=2',
+  },
+  {
+    name: 'plain and array names reordered',
+    attack: { target: '/page?a[]=2&a=1' },
+    ordinary: '/page?a=1&a[]=2',
+  },
+  {
+    name: 'an invalid UTF-8 escape',
+    attack: { target: '/page?q=%C3' },
+    ordinary: '/page?q=%EF%BF%BD',
+    // Express's `querystring` turns `%C3` into U+FFFD; Fastify and Hono keep it as is.
+    mayParseAlike: true,
+  },
+  { name: 'an encoded + (%2B)', attack: { target: '/page?s=a%2Bb' }, ordinary: '/page?s=a+b' },
+  { name: 'a trailing ?', attack: { target: '/page?' } },
+  { name: 'an absolute-form target', attack: { target: `http://${EVIL}/page` } },
+  {
+    name: 'an absolute-form target with a query',
+    attack: { target: `http://${EVIL}/page?x=1` },
+    ordinary: '/page?x=1',
+  },
+  { name: 'dot segments', attack: { target: '/evil/../page' }, mayParseAlike: true },
+  { name: 'a double slash', attack: { target: '//page' } },
+  { name: 'upper case in the path', attack: { target: '/PAGE' } },
+  { name: 'a percent-encoded path character', attack: { target: '/%70age' } },
+]
+
+function sortedKeys(value: unknown): unknown {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return value
+  return Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+}
+
+/**
+ * A page as an ordinary handler writes one: absolute links from the host and scheme the framework says it
+ * was reached by (or the forwarding headers read by hand), and everything else it read from the request.
+ * The query's top-level names are sorted: two parses that differ only in property order are equal values.
+ */
+export function renderPage(view: FrameworkView): string {
+  const forwarded = view.header('forwarded')
+  return JSON.stringify({
+    method: view.method,
+    origin: view.origin,
+    url: view.url,
+    path: view.path,
+    query: sortedKeys(view.query),
+    body: view.body ?? null,
+    forwarded: forwarded === undefined ? null : forwardedHostAndProto(forwarded),
+    handRead: Object.fromEntries(HAND_READ.map((name) => [name, view.header(name) ?? null])),
+  })
+}
+
+interface Started {
+  /** The port, which the rendered page shows (the reference and the cached app listen on different ones). */
+  port: number
+  client: ContractClient
+  raw: RawHttpClient
+  calls(): number
+  close(): Promise<void>
+}
+
+async function start(harness: PoisoningHarness, kind: ClientKind, cached: boolean): Promise<Started> {
+  const clock = createManualClock(Date.UTC(2026, 0, 1))
+  const cache = new CacheStack([new MemoryLayer()], { clock })
+  let calls = 0
+  const app = await harness.startPoisonable({
+    cache,
+    options: cached ? { cacheStatusHeader: true, ttl: '1h' } : null,
+    render: (view) => {
+      calls++
+      return renderPage(view)
+    },
+  })
+  const client = openClient(kind, app.server)
+  const { port } = app.server.address() as AddressInfo
+  const raw = await RawHttpClient.open(port)
+  return {
+    port,
+    client,
+    raw,
+    calls: () => calls,
+    close: async () => {
+      client.close()
+      raw.close()
+      app.server.closeAllConnections()
+      await app.close()
+    },
+  }
+}
+
+const answerOf = (res: ClientResponse, port: number) => ({
+  status: res.status,
+  body: res.text.replaceAll(`:${port}`, ':<port>'),
+})
+const xCache = (res: ClientResponse) => res.headers['x-cache']
+
+/**
+ * Web cache poisoning, tried as an attacker would against the adapter's real framework: for each vector an
+ * attacker's request (written byte for byte on its own keep-alive socket), then an ordinary visitor's on a
+ * keep-alive client, who must get exactly what the framework answers without a cache; then the ordinary
+ * request again (a HIT: ordinary traffic still caches) and the attack again (never served the ordinary
+ * entry). Rewriting vectors must also bypass. Every vector is first run without the cache, so a vector
+ * that does not change the answer is reported instead of passing silently.
+ */
+export function describeHttpPoisoningContract(
+  name: string,
+  harness: PoisoningHarness,
+  options: { clients?: readonly ClientKind[] } = {},
+): void {
+  const clients = options.clients ?? (['keep-alive agent', 'undici fetch'] as const)
+  describe(`${name}: web cache poisoning`, { timeout: 60_000 }, () => {
+    for (const kind of clients) {
+      describe(kind, () => {
+        for (const vector of POISONING_VECTORS) {
+          it(`${vector.name}: never reaches another visitor`, async () => {
+            const ordinary = vector.ordinary ?? '/page'
+            const headers = { ...vector.ordinaryHeaders }
+            const reference = await start(harness, kind, false)
+            let genuine: { attack: ReturnType<typeof answerOf>; ordinary: ReturnType<typeof answerOf> }
+            try {
+              genuine = {
+                attack: answerOf(await reference.raw.request(vector.attack), reference.port),
+                ordinary: answerOf(await reference.client.request('GET', ordinary, headers), reference.port),
+              }
+            } finally {
+              await reference.close()
+            }
+            if (!vector.mayParseAlike) {
+              expect(genuine.attack, 'the attack changes what the framework answers').not.toEqual(
+                genuine.ordinary,
+              )
+            }
+
+            const app = await start(harness, kind, true)
+            try {
+              const attack = await app.raw.request(vector.attack)
+              expect(answerOf(attack, app.port), 'the attacker gets its own answer').toEqual(genuine.attack)
+              if (vector.bypass) {
+                expect(xCache(attack)).toBe('BYPASS')
+                expect(attack.headers['cache-status']).toContain(`detail=${vector.bypass}`)
+              }
+              const first = await app.client.request('GET', ordinary, headers)
+              expect(
+                answerOf(first, app.port),
+                'the visitor after the attacker gets the genuine answer',
+              ).toEqual(genuine.ordinary)
+              if (vector.bypass) expect(xCache(first), 'the attack stored nothing').toBe('MISS')
+              const again = await app.client.request('GET', ordinary, headers)
+              expect([xCache(again), answerOf(again, app.port)], 'ordinary traffic still hits').toEqual([
+                'HIT',
+                genuine.ordinary,
+              ])
+              const replay = await app.raw.request(vector.attack)
+              expect(answerOf(replay, app.port), 'the attack is never served the ordinary entry').toEqual(
+                genuine.attack,
+              )
+              if (vector.bypass) expect(xCache(replay)).toBe('BYPASS')
+              // The same URL never gets two keys: the attacker's own answer was stored, under its own key.
+              else if (genuine.attack.status === 200) expect(xCache(replay)).toBe('HIT')
+            } finally {
+              await app.close()
+            }
+          })
+        }
+
+        it('ordinary traffic behind a proxy shares one entry whatever client it forwards', async () => {
+          const app = await start(harness, kind, true)
+          try {
+            const via = (client: string) => ({
+              'x-forwarded-for': client,
+              'x-forwarded-host': 'www.example',
+              'x-forwarded-proto': 'https',
+              forwarded: `for=${client};by=10.0.0.2;host=www.example;proto=https`,
+            })
+            const answers = []
+            for (let i = 1; i <= 5; i++)
+              answers.push(await app.client.request('GET', '/page?p=1', via(`198.51.100.${i}`)))
+            expect(answers.map(xCache)).toEqual(['MISS', 'HIT', 'HIT', 'HIT', 'HIT'])
+            expect(new Set(answers.map((res) => res.text)).size).toBe(1)
+            expect(app.calls()).toBe(1)
+            const view = JSON.parse(answers[0]?.text ?? '{}')
+            // The framework did trust the proxy (Hono has no such setting; its handlers read the headers).
+            expect(view.handRead['x-forwarded-host']).toBe('www.example')
+            const poisoned = await app.raw.request({
+              target: '/page?p=1',
+              headers: { ...via('203.0.113.66'), 'x-forwarded-host': EVIL },
+            })
+            expect(poisoned.text).toContain(EVIL)
+            const after = await app.client.request('GET', '/page?p=1', via('198.51.100.7'))
+            expect([xCache(after), after.text]).toEqual(['HIT', answers[0]?.text])
+            expect(app.raw.requests).toBe(1)
+          } finally {
+            await app.close()
+          }
+        })
+      })
+    }
+  })
+}
