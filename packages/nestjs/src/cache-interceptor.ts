@@ -29,6 +29,8 @@ const ROUTE_ARGS = '__routeArguments__'
 const RESPONSE_PARAMS = new Set(['1', '2'])
 const PASSTHROUGH = '__responsePassthrough__'
 
+const served = new WeakSet<object>()
+
 interface Route {
   engine: Engine
   /** The handler writes the response itself (`@Res()` without passthrough): Nest will not reply. */
@@ -61,6 +63,10 @@ export class CacheInterceptor implements NestInterceptor {
     if (!route) return next.handle()
     const http = context.switchToHttp()
     const exchange = httpExchange(http.getRequest(), http.getResponse())
+    // Bound twice (globally and on the controller), the inner one would wait on the outer one's miss,
+    // which waits on the handler behind the inner one: the first to see a request serves it.
+    if (served.has(exchange.raw)) return next.handle()
+    served.add(exchange.raw)
     return from(this.#handle(route, exchange, next)).pipe(mergeAll())
   }
 

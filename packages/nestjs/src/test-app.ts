@@ -244,7 +244,8 @@ export async function startApp(
 ): Promise<RunningApp> {
   const moduleRef = await Test.createTestingModule({
     ...metadata,
-    providers: [Calls, ...(metadata.providers ?? [])],
+    // An app built from a module of its own (`imports` only) provides `Calls` there.
+    providers: metadata.controllers ? [Calls, ...(metadata.providers ?? [])] : metadata.providers,
   }).compile()
   const app = moduleRef.createNestApplication(
     platform === 'fastify' ? new FastifyAdapter() : new ExpressAdapter(),
@@ -257,7 +258,7 @@ export async function startApp(
     app,
     port,
     client,
-    calls: app.get(Calls),
+    calls: app.get(Calls, { strict: false }),
     ...extra,
     close: async () => {
       client.close()
