@@ -41,13 +41,15 @@ describe('CacheStack basics', () => {
       await expect(cache.set(key as never, 1)).rejects.toBeInstanceOf(TypeError)
     }
     await expect(cache.get('')).rejects.toThrow(/"key" must be a non-empty string/)
-    await expect(cache.set('k', undefined)).rejects.toThrow(ValidationError)
-    await expect(cache.set('k', 1, { ttl: 'soon' })).rejects.toThrow(/"ttl" is not a valid duration/)
+    await expect(cache.set('k', undefined as never)).rejects.toThrow(ValidationError)
+    await expect(cache.set('k', 1, { ttl: 'soon' as never })).rejects.toThrow(/"ttl" is not a valid duration/)
     await expect(cache.set('k', 1, { ttl: -5 })).rejects.toThrow(/"ttl" must be a finite, non-negative/)
     expect(() => stack([], {})).toThrow(/"layers"/)
-    expect(() => stack(undefined, { ttl: '3 parsecs' })).toThrow(/"ttl"/)
-    expect(() => stack(undefined, { grace: 'x' })).toThrow(expect.objectContaining({ option: 'grace' }))
-    expect(() => new MemoryLayer({ maxBytes: '12 bananas' })).toThrow(/"maxBytes"/)
+    expect(() => stack(undefined, { ttl: '3 parsecs' as never })).toThrow(/"ttl"/)
+    expect(() => stack(undefined, { grace: 'x' as never })).toThrow(
+      expect.objectContaining({ option: 'grace' }),
+    )
+    expect(() => new MemoryLayer({ maxBytes: '12 bananas' as never })).toThrow(/"maxBytes"/)
     expect(() => stack(undefined, { writePolicy: 'sometimes' as never })).toThrow(/"writePolicy"/)
   })
 

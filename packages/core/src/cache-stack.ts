@@ -5,7 +5,7 @@ import { OperationCache } from './operation/operation-cache.ts'
 import { type EngineOptions, StackEngine } from './stack/engine.ts'
 import { remainingLifetime } from './stack/entry-times.ts'
 import type { CacheEventListener, CacheEventName } from './stack/events.ts'
-import type { Factory } from './stack/factory.ts'
+import type { Factory, Storable } from './stack/factory.ts'
 import {
   type GetOrSetObject,
   type KeyArg,
@@ -51,15 +51,15 @@ export interface EntryInspection {
 }
 
 /** One `mget` item. */
-export interface MgetEntry<T = unknown> extends ReadOptions {
+export interface MgetEntry<T = unknown, G = T> extends ReadOptions {
   key: string
-  fetch?: Factory<T>
+  fetch?: Factory<T, G>
 }
 
 /** One `mset` item. */
 export interface MsetEntry<T = unknown> extends EntryOptions {
   key: string
-  value: T
+  value: Storable<T>
 }
 
 /** Per-layer health from `healthCheck()`. */
@@ -173,7 +173,15 @@ export class CacheStack {
   /**
    * Reads `key` through every layer. With a `fetcher`, a full miss runs it once (concurrent callers share
    * that one run) and stores its result. Also takes `{ key, defaultValue, factory, ...options }`.
+   * With a fetcher the answer is what it produced (`T`, inferred from it); without one, `T | undefined`.
    */
+  get<T, G = T>(key: string, fetcher: Factory<T, G>, options?: ReadOptions): Promise<T>
+  get<T, G = T>(key: GetOrSetObject<T, G>): Promise<T>
+  get<T = unknown>(
+    key: string | KeyArg<T>,
+    fetcher?: undefined,
+    options?: ReadOptions,
+  ): Promise<T | undefined>
   get<T = unknown>(
     key: string | KeyArg<T>,
     fetcher?: Factory<T>,
@@ -263,7 +271,9 @@ export class CacheStack {
     return value === undefined ? defaultValue : value
   }
 
-  /** `get` with a factory; also takes `{ key, factory, ...options }`. */
+  /** `get` with a factory; also takes `{ key, factory, ...options }`. `T` is inferred from the factory. */
+  getOrSet<T, G = T>(key: string, factory: Factory<T, G>, options?: ReadOptions): Promise<T>
+  getOrSet<T, G = T>(key: GetOrSetObject<T, G>): Promise<T>
   getOrSet<T>(key: string | GetOrSetObject<T>, factory?: Factory<T>, options?: ReadOptions): Promise<T> {
     const isObject = typeof key === 'object' && key !== null
     if (isObject) {
@@ -276,33 +286,35 @@ export class CacheStack {
     const fn = isObject ? key.factory : factory
     if (typeof fn !== 'function')
       return Promise.reject(new ValidationError('"factory" must be a function', 'factory'))
-    return this.get(key, factory, options) as Promise<T>
+    return this.get(key as string, factory as Factory<T>, options)
   }
 
   /** `getOrSet` whose result never expires (only eviction or invalidation removes it). */
+  getOrSetForever<T, G = T>(key: string, factory: Factory<T, G>, options?: ReadOptions): Promise<T>
+  getOrSetForever<T, G = T>(key: GetOrSetObject<T, G>): Promise<T>
   getOrSetForever<T>(
     key: string | GetOrSetObject<T>,
     factory?: Factory<T>,
     options?: ReadOptions,
   ): Promise<T> {
     if (typeof key === 'object' && key !== null) return this.getOrSet({ ...key, ttl: FOREVER_TTL })
-    return this.getOrSet(key, factory, { ...options, ttl: FOREVER_TTL })
+    return this.getOrSet(key, factory as Factory<T>, { ...options, ttl: FOREVER_TTL })
   }
 
   /** Like `get` but throws `CacheMissError` instead of answering `undefined`. */
-  async getOrThrow<T = unknown>(
-    key: string | KeyArg<T>,
-    fetcher?: Factory<T>,
+  async getOrThrow<T = unknown, G = T>(
+    key: string | KeyArg<T, G>,
+    fetcher?: Factory<T, G>,
     options?: ReadOptions,
   ): Promise<T> {
-    const value = await this.get(key, fetcher, options)
+    const value = (await this.#read(key, fetcher as Factory<unknown> | undefined, options)) as T | undefined
     if (value === undefined)
       throw new CacheMissError(this.#namespace + objectKey(key as string | { key: string }))
     return value
   }
 
   /** Reads many keys, each with an optional fetcher and options; results in order, duplicates allowed. */
-  mget<T = unknown>(entries: readonly (MgetEntry<T> | string)[]): Promise<(T | undefined)[]> {
+  mget<T = unknown, G = T>(entries: readonly (MgetEntry<T, G> | string)[]): Promise<(T | undefined)[]> {
     return this.#trace(
       () => ({
         operation: 'mget',
@@ -314,8 +326,8 @@ export class CacheStack {
     )
   }
 
-  async #mget<T>(
-    entries: readonly (MgetEntry<T> | string)[],
+  async #mget<T, G>(
+    entries: readonly (MgetEntry<T, G> | string)[],
     context: OperationContext | undefined,
   ): Promise<(T | undefined)[]> {
     if (!Array.isArray(entries)) throw new ValidationError('"entries" must be an array', 'entries')
@@ -334,7 +346,7 @@ export class CacheStack {
         countHit(this.#engine, this.#full(key), undefined, found, false)
         return entryValue(found.entry) as T | undefined
       }
-      return this.get<T>(key, fetch, options)
+      return this.#read(key, fetch as Factory<unknown> | undefined, options) as Promise<T | undefined>
     })
     if (context) context.hits = hits
     return Promise.all(results)
@@ -431,8 +443,10 @@ export class CacheStack {
     }
   }
 
-  /** Writes a value to every layer. Also takes `{ key, value, ttl, tags }`. */
-  set<T>(key: string | SetObject<T>, value?: T, options?: EntryOptions): Promise<void> {
+  /** Writes a value to every layer (never `undefined`). Also takes `{ key, value, ttl, tags }`. */
+  set<T>(key: string, value: Storable<T>, options?: EntryOptions): Promise<void>
+  set<T>(entry: SetObject<T>): Promise<void>
+  set<T>(key: string | SetObject<T>, value?: Storable<T>, options?: EntryOptions): Promise<void> {
     const object = typeof key === 'object' && key !== null
     return this.#trace(
       () => ({
@@ -462,9 +476,11 @@ export class CacheStack {
   }
 
   /** Writes a value that never expires (only eviction or invalidation removes it). */
-  setForever<T>(key: string | SetObject<T>, value?: T, options?: EntryOptions): Promise<void> {
+  setForever<T>(key: string, value: Storable<T>, options?: EntryOptions): Promise<void>
+  setForever<T>(entry: SetObject<T>): Promise<void>
+  setForever<T>(key: string | SetObject<T>, value?: Storable<T>, options?: EntryOptions): Promise<void> {
     if (typeof key === 'object' && key !== null) return this.set({ ...key, ttl: FOREVER_TTL })
-    return this.set(key, value, { ...options, ttl: FOREVER_TTL })
+    return this.set(key, value as Storable<T>, { ...options, ttl: FOREVER_TTL })
   }
 
   /** Writes many values. */

@@ -1,5 +1,5 @@
 import 'reflect-metadata'
-import { CacheStack, DisconnectedError, MemoryLayer, ValidationError } from '@cachestack/core'
+import { CacheStack, DisconnectedError, type Duration, MemoryLayer, ValidationError } from '@cachestack/core'
 import { Controller, Get, Inject, Injectable, Module, NotFoundException, Param } from '@nestjs/common'
 import { Test } from '@nestjs/testing'
 import { afterEach, describe, expect, it, vi } from 'vitest'
@@ -158,7 +158,7 @@ describe('CacheStackModule', () => {
       CacheStackModule.forRootAsync({
         imports: [ConfigModule],
         inject: [CONFIG],
-        useFactory: async (config: { ttl: string }) => ({ layers: [new MemoryLayer()], ttl: config.ttl }),
+        useFactory: async (config: { ttl: Duration }) => ({ layers: [new MemoryLayer()], ttl: config.ttl }),
       }),
     )
     await cache.set('k', 'v')

@@ -28,7 +28,7 @@ describe.each(targets)('several processes on %s', (_label, target) => {
     await Promise.all(workers.splice(0).map((worker) => worker.stop()))
   })
 
-  async function start(count: number, lease?: string): Promise<Worker[]> {
+  async function start(count: number, lease?: WorkerConfig['lease']): Promise<Worker[]> {
     const prefix = uniquePrefix('procs')
     const config: WorkerConfig = { ...target(), prefix, channel: `${prefix}bus`, lease }
     const started = await Promise.all(Array.from({ length: count }, () => startWorker(config)))

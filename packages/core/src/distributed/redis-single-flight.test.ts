@@ -3,6 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { createTestCluster, createTestRedis, uniquePrefix } from '../../../../tools/test-redis.ts'
 import { CacheStack } from '../cache-stack.ts'
 import { FactoryError, ValidationError } from '../errors.ts'
+import type { Duration } from '../internal/units.ts'
 import { MemoryLayer } from '../layers/memory-layer.ts'
 import { RedisLayer } from '../layers/redis-layer.ts'
 import { RedisSingleFlight } from './redis-single-flight.ts'
@@ -29,7 +30,7 @@ describe.each(targets)('RedisSingleFlight on %s', (_label, connect) => {
   })
 
   /** `count` instances sharing one Redis prefix and one single-flight prefix. */
-  function instances(count: number, lease = '30s') {
+  function instances(count: number, lease: Duration = '30s') {
     const prefix = uniquePrefix('flight')
     return Array.from({ length: count }, () => {
       const flight = new RedisSingleFlight({ client, lease, prefix: `${prefix}sf:` })

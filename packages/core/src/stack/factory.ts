@@ -30,8 +30,19 @@ export interface FactoryContext<T = unknown> {
   fail(reason?: unknown): never
 }
 
-/** A factory (fetcher): computes the value on a miss. */
-export type Factory<T> = (context: FactoryContext<T>) => T | Promise<T>
+/**
+ * A factory (fetcher): computes the value on a miss. `G` types `ctx.gracedEntry`; it defaults to `T`
+ * but is a separate parameter so that `getOrSet('k', async (ctx) => 1)` still infers `T` from the
+ * returned value (a context typed by `T` itself would fix `T` to `unknown` before the body is read).
+ */
+export type Factory<T, G = T> = (context: FactoryContext<G>) => T | Promise<T>
+
+/**
+ * A value `set` can store: anything but `undefined` (a miss reads as `undefined`, so it cannot be
+ * stored). `number | undefined` narrows to `number`, so a maybe-undefined value fails to compile;
+ * `unknown` stays accepted (checked at run time).
+ */
+export type Storable<T> = T extends undefined ? never : T
 
 const FAILED = Symbol('cachestack.factory-failed')
 

@@ -1,25 +1,25 @@
 import { ValidationError } from '../errors.ts'
-import type { Factory } from './factory.ts'
+import type { Factory, Storable } from './factory.ts'
 import type { EntryOptions, ReadOptions } from './options.ts'
 
 /** The object form of `get`: `get({ key, defaultValue })`. */
-export interface KeyArg<T> extends ReadOptions {
+export interface KeyArg<T, G = T> extends ReadOptions {
   key: string
   defaultValue?: T
-  factory?: Factory<T>
+  factory?: Factory<T, G>
 }
 
 /** The object form of `getOrSet`: `getOrSet({ key, factory, ...options })`. */
-export interface GetOrSetObject<T> extends ReadOptions {
+export interface GetOrSetObject<T, G = T> extends ReadOptions {
   key: string
-  factory: Factory<T>
+  factory: Factory<T, G>
   defaultValue?: T
 }
 
 /** The object form of `set`: `set({ key, value, ttl, tags })`. */
 export interface SetObject<T> extends EntryOptions {
   key: string
-  value: T
+  value: Storable<T>
 }
 
 /** Reads `key` out of a string or `{ key }`. */

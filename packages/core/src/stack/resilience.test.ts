@@ -117,7 +117,7 @@ describe('circuitBreaker', () => {
     expect(await cache.get('k', () => 'ok', { circuitBreaker: false })).toBe('ok')
     expect(() => stack({ circuitBreaker: { failureThreshold: 0 } })).toThrow(/failureThreshold/)
     expect(() => stack({ circuitBreaker: { scope: 'galaxy' as never } })).toThrow(/circuitBreaker.scope/)
-    expect(() => stack({ circuitBreaker: { cooldown: 'later' } })).toThrow(/circuitBreaker.cooldown/)
+    expect(() => stack({ circuitBreaker: { cooldown: 'later' as never } })).toThrow(/circuitBreaker.cooldown/)
   })
 })
 

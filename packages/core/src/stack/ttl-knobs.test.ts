@@ -169,7 +169,7 @@ describe('ttlPolicy', () => {
     expect(() => stack({ ttlPolicy: 'weekly' as never })).toThrow(
       expect.objectContaining({ option: 'ttlPolicy' }),
     )
-    expect(() => stack({ ttlPolicy: { alignTo: 'soon' } })).toThrow(/ttlPolicy.alignTo/)
+    expect(() => stack({ ttlPolicy: { alignTo: 'soon' as never } })).toThrow(/ttlPolicy.alignTo/)
   })
 })
 

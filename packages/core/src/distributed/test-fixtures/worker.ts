@@ -2,6 +2,7 @@
 // Run as: node --conditions=@cachestack/source worker.ts '<json WorkerConfig>'
 import { Cluster, Redis } from 'ioredis'
 import { CacheStack } from '../../cache-stack.ts'
+import type { Duration } from '../../internal/units.ts'
 import { MemoryLayer } from '../../layers/memory-layer.ts'
 import { RedisLayer } from '../../layers/redis-layer.ts'
 import { RedisBus } from '../redis-bus.ts'
@@ -15,7 +16,7 @@ export interface WorkerConfig {
   prefix: string
   channel: string
   /** Turns on `RedisSingleFlight` with this lease. */
-  lease?: string | number
+  lease?: Duration
 }
 
 /** A command from the parent; every command is answered with `{ id, result }` or `{ id, error }`. */
