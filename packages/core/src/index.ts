@@ -44,6 +44,8 @@ export {
   MAX_OPERATION_KEY_LENGTH,
   operationKey,
 } from './operation/operation-key.ts'
+export type { ServeMessage, ServeStatus } from './serve-status.ts'
+export { publishServeStatus, SERVE_CHANNEL } from './serve-status.ts'
 export type { BusMessage, CacheBus } from './stack/bus-message.ts'
 export { BUS_VERSION } from './stack/bus-message.ts'
 export type { CacheEventListener, CacheEventName, CacheEvents } from './stack/events.ts'

@@ -1,3 +1,4 @@
+import { publishServeStatus, type ServeStatus } from '../serve-status.ts'
 import type { HttpRequestInfo } from './request-key.ts'
 import {
   type CapturedResponse,
@@ -26,6 +27,13 @@ export interface ReplayContext {
   detail?: string | undefined
 }
 
+const SERVE_STATUS: Record<CacheState, ServeStatus> = {
+  HIT: 'hit',
+  MISS: 'miss',
+  STALE: 'stale',
+  BYPASS: 'bypass',
+}
+
 /** The name this cache uses in RFC 9211 `Cache-Status`. */
 export const CACHE_STATUS_NAME = 'cachestack'
 
@@ -48,6 +56,9 @@ export function passThroughHeaders(
   cacheStatusHeader: boolean,
   detail?: string,
 ): HeaderList {
+  // Every answer's X-Cache is built here or in replayStored, in the request's async context: the one
+  // place adapters tell tracing how the request was served.
+  publishServeStatus(SERVE_STATUS[state], 'http', detail)
   const headers: HeaderList = [['x-cache', state]]
   if (cacheStatusHeader) headers.push(['cache-status', cacheStatusValue(state, undefined, detail)])
   return headers
@@ -62,6 +73,7 @@ export function replayStored<Req>(
   request: HttpRequestInfo<Req>,
   context: ReplayContext,
 ): OutgoingResponse {
+  publishServeStatus(SERVE_STATUS[context.state], 'http', context.detail)
   const body = storedBody(stored)
   const age = Math.max(0, Math.floor((context.now - stored.createdAt) / 1000))
   const headers: HeaderList = stored.headers.map(([n, v]) => [n, v])

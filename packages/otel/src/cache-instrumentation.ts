@@ -1,0 +1,127 @@
+import { hash } from 'node:crypto'
+import type { OperationContext } from '@cachestack/core'
+import {
+  type Attributes,
+  type Context,
+  type Link,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+} from '@opentelemetry/api'
+import { errorType, exceptionOf } from './error-record.ts'
+import { ATTR, spanName } from './names.ts'
+import { OperationMetrics } from './operation-metrics.ts'
+import type { NormalizedOptions } from './options.ts'
+
+const SPAN = Symbol('cachestack.otel.span')
+const STARTED = Symbol('cachestack.otel.started')
+const DONE = Symbol('cachestack.otel.done')
+
+/** A channel message with what this package keeps on it between `start` and `asyncEnd`. */
+type Tracked = OperationContext & { [SPAN]?: Span; [STARTED]?: number; [DONE]?: true }
+
+/** Each cache span's parent span: `cache.status` skips past cache spans to the server's or call's span. */
+const parents = new WeakMap<Span, Span | undefined>()
+
+/** The innermost active span that is not a cache operation's (the server span, the RPC call's span). */
+export function activeOuterSpan(active: Span | undefined): Span | undefined {
+  let span = active
+  while (span !== undefined && parents.has(span)) span = parents.get(span)
+  return span
+}
+
+/** Whether this message already has its span (bound-store mode starts it before `start` subscribers). */
+export function isTracked(message: OperationContext): boolean {
+  return (message as Tracked)[SPAN] !== undefined
+}
+
+/** SHA-256 of a key, 16 hex digits: enough to tell keys apart in a trace, not meant as secrecy. */
+export function keyHash(key: string): string {
+  return hash('sha256', key).slice(0, 16)
+}
+
+/** Turns one stack's channel messages into spans and metrics. */
+export class CacheInstrumentation {
+  readonly #options: NormalizedOptions
+  readonly #metrics: OperationMetrics
+
+  constructor(options: NormalizedOptions) {
+    this.#options = options
+    this.#metrics = new OperationMetrics(options.meter, options.name)
+  }
+
+  /** Starts the operation's span under `parent`; returns the context the operation runs in. */
+  start(message: OperationContext, parent: Context): Context {
+    const tracked = message as Tracked
+    tracked[STARTED] = performance.now()
+    const attributes: Attributes = {
+      [ATTR.operation]: message.operation,
+      [ATTR.name]: this.#options.name,
+    }
+    if (message.namespace !== '') attributes[ATTR.namespace] = message.namespace
+    // A background refresh is its own trace, linked to the read that started it: that read has
+    // already answered, and its trace should not stay open (or look slow) for work nobody waits on.
+    const trigger = (message.trigger as Tracked | undefined)?.[SPAN]
+    const links: Link[] | undefined = trigger ? [{ context: trigger.spanContext() }] : undefined
+    const span = this.#options.tracer.startSpan(
+      spanName(message.operation),
+      { kind: SpanKind.INTERNAL, attributes, links, root: message.background === true },
+      parent,
+    )
+    tracked[SPAN] = span
+    parents.set(span, trace.getSpan(parent))
+    if (span.isRecording()) this.#describe(span, message)
+    return trace.setSpan(parent, span)
+  }
+
+  /** What is known when the operation starts: keys (hashed unless `includeKeys`), tags, mode. */
+  #describe(span: Span, message: OperationContext): void {
+    const raw = this.#options.includeKeys
+    if (message.key !== undefined) {
+      span.setAttribute(ATTR.keyHash, keyHash(message.key))
+      if (raw) span.setAttribute(ATTR.key, message.key)
+    }
+    if (message.keys !== undefined) {
+      span.setAttribute(ATTR.keysCount, message.keys.length)
+      if (raw) span.setAttribute(ATTR.keys, [...message.keys])
+    }
+    if (message.tags !== undefined) span.setAttribute(ATTR.tagsCount, message.tags.length)
+    if (message.mode !== undefined) span.setAttribute(ATTR.invalidateMode, message.mode)
+    if (raw && message.prefix !== undefined) span.setAttribute(ATTR.prefix, message.prefix)
+    if (raw && message.pattern !== undefined) span.setAttribute(ATTR.pattern, message.pattern)
+    if (message.background === true) span.setAttribute(ATTR.background, true)
+  }
+
+  /** Records the error on the span (the span ends on `asyncEnd`, or on `end` for a synchronous throw). */
+  fail(message: OperationContext): void {
+    const span = (message as Tracked)[SPAN]
+    if (span === undefined || !span.isRecording()) return
+    const exception = exceptionOf(message.error, this.#options.includeKeys)
+    span.recordException(exception)
+    span.setStatus({ code: SpanStatusCode.ERROR, message: exception.message })
+  }
+
+  /** Ends the span with what the operation learned, and records the metrics. */
+  finish(message: OperationContext): void {
+    const tracked = message as Tracked
+    const span = tracked[SPAN]
+    if (span === undefined || tracked[DONE]) return
+    tracked[DONE] = true
+    if (span.isRecording()) {
+      if (message.hit !== undefined) span.setAttribute(ATTR.hit, message.hit)
+      if (message.stale !== undefined) span.setAttribute(ATTR.stale, message.stale)
+      if (message.layer !== undefined) span.setAttribute(ATTR.layer, message.layer)
+      if (message.hits !== undefined) span.setAttribute(ATTR.hits, message.hits)
+      if (message.coalesced === true) span.setAttribute(ATTR.coalesced, true)
+    }
+    span.end()
+    const failed = message.error !== undefined ? errorType(message.error) : undefined
+    this.#metrics.record(message, performance.now() - (tracked[STARTED] ?? 0), failed)
+  }
+
+  /** Stops the hit-ratio gauge. */
+  dispose(): void {
+    this.#metrics.dispose()
+  }
+}
