@@ -27,6 +27,8 @@ export interface HttpExchange {
 
 interface FastifyLikeRequest {
   url: string
+  protocol: string
+  host: string
   method: string
   headers: IncomingHttpHeaders
   raw: IncomingMessage
@@ -35,18 +37,22 @@ interface FastifyLikeRequest {
 
 interface ExpressLikeRequest extends IncomingMessage {
   originalUrl?: string
+  protocol: string
+  host?: string
   app?: { handle(req: IncomingMessage, res: ServerResponse, done: () => void): void }
 }
 
-function infoOf(raw: unknown, method: string, url: string, source: IncomingHttpHeaders) {
+function infoOf(raw: unknown, method: string, url: string, source: IncomingHttpHeaders, origin: string) {
   const q = url.indexOf('?')
   // A snapshot: stripping validators for the handler must not change what this request is answered with.
   const headers: IncomingHttpHeaders = { ...source }
   return {
     method: method.toUpperCase(),
     host: headers.host ?? '',
+    // The platform's own view under its trust-proxy setting, as the handler sees it (`req.protocol`/`req.host`).
+    origin,
     path: q === -1 ? url : url.slice(0, q),
-    query: q === -1 ? '' : url.slice(q + 1),
+    query: q === -1 ? undefined : url.slice(q + 1),
     header: (name: string) => {
       const value = headers[name]
       return Array.isArray(value) ? value.join(', ') : value
@@ -69,7 +75,7 @@ export function httpExchange(request: unknown, response: unknown): HttpExchange 
     const url = req.originalUrl ?? req.url ?? '/'
     return {
       platform: 'express',
-      info: infoOf(req, req.method ?? 'GET', url, req.headers),
+      info: infoOf(req, req.method ?? 'GET', url, req.headers, `${req.protocol}://${req.host ?? ''}`),
       raw: res,
       response: res,
       addHeaders: (headers) => {
@@ -88,7 +94,7 @@ export function httpExchange(request: unknown, response: unknown): HttpExchange 
   const reply = response as { raw: ServerResponse; header(name: string, value: string): unknown }
   return {
     platform: 'fastify',
-    info: infoOf(req, req.method, req.url, req.headers),
+    info: infoOf(req, req.method, req.url, req.headers, `${req.protocol}://${req.host}`),
     raw: reply.raw,
     response: reply,
     addHeaders: (headers) => {
