@@ -54,49 +54,6 @@ function appWith(
 }
 
 describe('cacheResponses (express)', () => {
-  it('stores a miss and replays it with X-Cache, Age and a strong ETag; 304 on If-None-Match', async () => {
-    const { server, counter, clock } = appWith({ ttl: '1m' })
-    const miss = await request(server).get('/data').expect(200)
-    expect(miss.headers['x-cache']).toBe('MISS')
-    expect(miss.headers.etag).toMatch(/^"[\w-]+"$/)
-    clock.time += 3_000
-    const hit = await request(server).get('/data').expect(200)
-    expect([hit.headers['x-cache'], hit.headers.age, hit.body.call]).toEqual(['HIT', '3', 1])
-    expect(hit.headers.etag).toBe(miss.headers.etag)
-    expect(hit.headers['content-type']).toMatch(/application\/json/)
-    const notModified = await request(server).get('/data').set('If-None-Match', String(miss.headers.etag))
-    expect(notModified.status).toBe(304)
-    expect(notModified.text).toBe('')
-    expect(counter.calls).toBe(1)
-  })
-
-  it('bypasses requests with cookies or Authorization in public scope: no cross-user leak', async () => {
-    const { server, counter } = appWith({})
-    await request(server).get('/data').expect(200)
-    const alice = await request(server).get('/data').set('Cookie', 'sid=alice')
-    const bob = await request(server).get('/data').set('Authorization', 'Bearer bob')
-    expect([alice.headers['x-cache'], alice.body.user]).toEqual(['BYPASS', 'sid=alice'])
-    expect([bob.headers['x-cache'], bob.body.user]).toEqual(['BYPASS', 'Bearer bob'])
-    const again = await request(server).get('/data').set('Cookie', 'sid=alice')
-    expect(again.body.call).toBe(4)
-    expect(counter.calls).toBe(4)
-  })
-
-  it('keeps one entry per session with scope private', async () => {
-    const session = (req: Request) => req.headers.cookie ?? req.headers.authorization
-    const { server, counter } = appWith({ scope: 'private', session })
-    const alice = await request(server).get('/data').set('Cookie', 'sid=alice')
-    const bob = await request(server).get('/data').set('Authorization', 'Bearer bob')
-    const alice2 = await request(server).get('/data').set('Cookie', 'sid=alice')
-    const bob2 = await request(server).get('/data').set('Authorization', 'Bearer bob')
-    expect([alice.body.user, bob.body.user]).toEqual(['sid=alice', 'Bearer bob'])
-    expect([alice2.headers['x-cache'], alice2.body.user]).toEqual(['HIT', 'sid=alice'])
-    expect([bob2.headers['x-cache'], bob2.body.user]).toEqual(['HIT', 'Bearer bob'])
-    const anonymous = await request(server).get('/data')
-    expect(anonymous.headers['x-cache']).toBe('BYPASS')
-    expect(counter.calls).toBe(3)
-  })
-
   it('sorts the query, honours ignoreQuery and keys by host with port', async () => {
     const { server, counter } = appWith({ ignoreQuery: ['utm_*'] })
     await request(server).get('/data?a=1&b=2').expect(200)
@@ -109,65 +66,6 @@ describe('cacheResponses (express)', () => {
       'MISS',
     )
     expect(counter.calls).toBe(4)
-  })
-
-  it('answers HEAD from the GET entry without a body', async () => {
-    const { server, counter } = appWith({})
-    const get = await request(server).get('/data')
-    const head = await request(server).head('/data')
-    expect(head.headers['x-cache']).toBe('HIT')
-    expect(head.headers['content-length']).toBe(get.headers['content-length'])
-    expect(head.text ?? '').toBe('')
-    expect(counter.calls).toBe(1)
-  })
-
-  it('never stores Set-Cookie, no-store, private, Vary: * or an uncovered Vary', async () => {
-    const cases: [string, string][] = [
-      ['set-cookie', 'a=1'],
-      ['cache-control', 'no-store'],
-      ['cache-control', 'private, max-age=60'],
-      ['vary', '*'],
-      ['vary', 'Origin'],
-    ]
-    for (const [name, value] of cases) {
-      const { server, counter } = appWith({}, (_req, res) => {
-        res.setHeader(name, value)
-        res.send('secret')
-      })
-      await request(server).get('/data')
-      const second = await request(server).get('/data')
-      expect(second.headers['x-cache'], `${name}: ${value}`).toBe('MISS')
-      expect(counter.calls, `${name}: ${value}`).toBe(2)
-    }
-  })
-
-  it('stores a streamed body under the cap and streams an over-size one through unstored', async () => {
-    const stream = (_req: Request, res: express.Response) => {
-      res.setHeader('content-type', 'text/plain')
-      res.write('chunk-1;')
-      setTimeout(() => {
-        res.write(Buffer.from('chunk-2;'))
-        res.end('end')
-      }, 5)
-    }
-    const small = appWith({}, stream)
-    await request(small.server).get('/data').expect(200, 'chunk-1;chunk-2;end')
-    const hit = await request(small.server).get('/data').expect(200, 'chunk-1;chunk-2;end')
-    expect(hit.headers['x-cache']).toBe('HIT')
-    const capped = appWith({ maxBodySize: 10 }, stream)
-    await request(capped.server).get('/data').expect(200, 'chunk-1;chunk-2;end')
-    const again = await request(capped.server).get('/data').expect(200, 'chunk-1;chunk-2;end')
-    expect(again.headers['x-cache']).toBe('MISS')
-    expect(capped.counter.calls).toBe(2)
-  })
-
-  it('does not store a body over maxBodySize written at once', async () => {
-    const { server, counter } = appWith({ maxBodySize: '1kb' }, (_req, res) => {
-      res.send('x'.repeat(2048))
-    })
-    expect((await request(server).get('/data')).text).toHaveLength(2048)
-    expect((await request(server).get('/data')).text).toHaveLength(2048)
-    expect(counter.calls).toBe(2)
   })
 
   for (const placement of ['before', 'after'] as const) {
@@ -226,60 +124,6 @@ describe('cacheResponses (express)', () => {
     const responses = await Promise.all(Array.from({ length: 1000 }, () => request(server).get('/data')))
     expect(counter.calls).toBe(1)
     expect(responses.every((r) => r.status === 200 && r.body.call === 1)).toBe(true)
-  })
-
-  it('purges tagged pages after a 2xx mutation, before the client reads, and not after an error', async () => {
-    const { cache, clock } = makeStack()
-    const app = express()
-    const posts = ['first']
-    let listCalls = 0
-    app.use(express.json())
-    app.get('/posts', cacheResponses({ cache, clock, tags: ['posts'] }), (req, res) => {
-      listCalls++
-      res.json({ page: req.query.page, posts })
-    })
-    app.post('/posts', cacheResponses({ cache, clock, invalidates: () => ['posts'] }), (req, res) => {
-      if (!req.body?.title) return res.status(400).json({ error: 'title required' })
-      posts.push(req.body.title)
-      res.status(201).json({ ok: true })
-    })
-    const server = listen(app)
-    await request(server).get('/posts?page=1')
-    await request(server).get('/posts?page=2')
-    await request(server).post('/posts').send({}).expect(400)
-    expect((await request(server).get('/posts?page=1')).headers['x-cache']).toBe('HIT')
-    await request(server).post('/posts').send({ title: 'second' }).expect(201)
-    const page1 = await request(server).get('/posts?page=1')
-    const page2 = await request(server).get('/posts?page=2')
-    expect([page1.headers['x-cache'], page2.headers['x-cache']]).toEqual(['MISS', 'MISS'])
-    expect(page1.body.posts).toEqual(['first', 'second'])
-    expect(listCalls).toBe(4)
-  })
-
-  it('serves stale while one background request refreshes it', async () => {
-    const { server, counter, clock } = appWith({ ttl: '10s', staleWhileRevalidate: '1m' })
-    await request(server).get('/data')
-    clock.time += 15_000
-    const stale = await request(server).get('/data')
-    expect([stale.headers['x-cache'], stale.body.call]).toEqual(['STALE', 1])
-    await expect.poll(() => counter.calls).toBe(2)
-    await expect.poll(async () => (await request(server).get('/data')).body.call).toBe(2)
-    expect(counter.calls).toBe(2)
-  })
-
-  it('hides a throwing handler behind the stale response during grace', async () => {
-    let fail = false
-    const { server, counter, clock } = appWith({ ttl: '10s', grace: '1h' }, (_req, res) => {
-      if (fail) throw new Error('database down')
-      res.json({ call: counter.calls })
-    })
-    await request(server).get('/data').expect(200)
-    fail = true
-    clock.time += 60_000
-    const graced = await request(server).get('/data').expect(200)
-    expect([graced.headers['x-cache'], graced.body.call]).toEqual(['STALE', 1])
-    clock.time += 2 * 3_600_000
-    await request(server).get('/data').expect(500)
   })
 })
 

@@ -1,19 +1,21 @@
 import { Readable } from 'node:stream'
-import { type CacheStack, type Clock, type Duration, ValidationError } from '@cachestack/core'
+import type { CacheStack } from '@cachestack/core'
 import {
-  CONDITIONAL_REQUEST_HEADERS,
-  collectBody,
+  captureAnswer,
+  deleteConditionalHeaders,
+  describeRequest,
+  groupHeaders,
   type HandlerRun,
   type HeaderList,
-  type HttpRequestInfo,
   headerListFrom,
-  isAuthorized,
   type OutgoingResponse,
   ResponseCache,
+  type ResponseCacheConfig,
   type ResponseCacheOptions,
   type ServeOutcome,
-  statsResponse,
-  toBytes,
+  type StatsRouteConfig,
+  statsResponder,
+  withoutConditionalHeaders,
 } from '@cachestack/core/http'
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify'
 import fp from 'fastify-plugin'
@@ -21,22 +23,19 @@ import fp from 'fastify-plugin'
 /** Per-route options, given as `config: { cache: {...} }` (or `cache: true` for the plugin's defaults). */
 export type RouteCacheOptions = ResponseCacheOptions<FastifyRequest, FastifyReply>
 
-/** Options of `statsRoute` and of the plugin's `stats` option. */
-export interface StatsRouteOptions {
-  /** Must return `true` for the stats to be served; anything else answers 403. */
-  authorize: (request: FastifyRequest) => boolean | Promise<boolean>
+/** Options of the plugin's `stats` option: the `authorize(request)` check and where to mount the route. */
+export interface StatsRouteOptions extends Omit<StatsRouteConfig<FastifyRequest>, 'cache'> {
   /** Where the plugin mounts the route. @default '/cache/stats' */
   path?: string
 }
 
-/** Options of the plugin: the stack, defaults for every cached route, and the optional stats route. */
-export interface CachePluginOptions extends RouteCacheOptions {
+/**
+ * Options of the plugin: the stack, defaults for every cached route (docs/http.md), and the optional stats
+ * route.
+ */
+export interface CachePluginOptions extends Omit<ResponseCacheConfig<FastifyRequest, FastifyReply>, 'cache'> {
   /** The `CacheStack` (or a namespace of one); also decorated as `fastify.cache`. */
   cache: CacheStack
-  /** Overrides the clock `Age` and staleness are computed with. @default the stack's own `clock` */
-  clock?: Clock
-  /** A background refresh that gets no answer within this is abandoned. @default '30s' */
-  refreshTimeout?: Duration
   /** Mounts `statsRoute` at `stats.path`. */
   stats?: StatsRouteOptions
 }
@@ -60,29 +59,20 @@ type RequestState =
 /** Default path of the stats route. */
 export const DEFAULT_STATS_PATH = '/cache/stats'
 
-function requestInfo(request: FastifyRequest): HttpRequestInfo<FastifyRequest> {
-  const q = request.url.indexOf('?')
-  const headers = { ...request.headers }
-  return {
-    method: request.method.toUpperCase(),
-    host: request.headers.host ?? '',
+function requestInfo(request: FastifyRequest) {
+  return describeRequest({
+    method: request.method,
+    target: request.url,
+    headers: request.headers,
     // Fastify's own view under its `trustProxy` setting: what `request.protocol` and `request.host` tell the handler.
     origin: `${request.protocol}://${request.host}`,
-    path: q === -1 ? request.url : request.url.slice(0, q),
-    query: q === -1 ? undefined : request.url.slice(q + 1),
-    header: (name) => {
-      const value = headers[name]
-      return Array.isArray(value) ? value.join(', ') : value
-    },
     raw: request,
-  }
+  })
 }
 
 function writeReply(reply: FastifyReply, response: OutgoingResponse): FastifyReply {
   for (const name of Object.keys(reply.getHeaders())) reply.removeHeader(name)
-  const grouped = new Map<string, string[]>()
-  for (const [name, value] of response.headers) grouped.set(name, [...(grouped.get(name) ?? []), value])
-  for (const [name, values] of grouped) reply.header(name, values.length === 1 ? values[0] : values)
+  for (const [name, value] of groupHeaders(response.headers)) reply.header(name, value)
   return reply.code(response.status)
 }
 
@@ -90,46 +80,39 @@ function addHeaders(reply: FastifyReply, headers: HeaderList): void {
   for (const [name, value] of headers) reply.header(name, value)
 }
 
-/** Buffers an `onSend` payload under the cap; past it (or for an event stream) hands back a stream to send. */
+/** Captures an `onSend` payload; past the cap (or for an event stream) hands back what to send instead. */
 async function capturePayload(
   reply: FastifyReply,
   payload: unknown,
   maxBodySize: number,
 ): Promise<{ run: HandlerRun<FastifyReply>; payload: unknown }> {
   const headers = headerListFrom(reply.getHeaders() as Record<string, string>)
-  const response = (body: Uint8Array) => ({ status: reply.statusCode, headers, body })
-  const stream = payload as { pipe?: unknown } | null
-  if (stream && typeof stream.pipe === 'function') {
-    if (String(reply.getHeader('content-type') ?? '').startsWith('text/event-stream')) {
-      return { run: { kind: 'streamed', reason: 'event-stream' }, payload }
-    }
-    const collected = await collectBody(payload as AsyncIterable<unknown>, maxBodySize)
-    if (!collected.complete) {
-      return { run: { kind: 'streamed', reason: 'too-large' }, payload: Readable.from(collected.stream) }
-    }
-    return {
-      run: { kind: 'captured', response: response(collected.body), res: reply },
-      payload: collected.body,
-    }
-  }
-  const body = toBytes(payload)
-  return { run: { kind: 'captured', response: response(body), res: reply }, payload }
+  const { run, replacement } = await captureAnswer(
+    { status: reply.statusCode, headers, body: payload },
+    maxBodySize,
+    reply,
+  )
+  if (replacement) return { run, payload: Readable.from(replacement) }
+  // A stream read whole is sent as the bytes read: it cannot be read twice.
+  return { run, payload: run.kind === 'captured' && isStream(payload) ? run.response.body : payload }
+}
+
+function isStream(payload: unknown): boolean {
+  return (
+    payload !== null &&
+    typeof payload === 'object' &&
+    typeof (payload as { pipe?: unknown }).pipe === 'function'
+  )
 }
 
 /**
  * A route handler answering `cache.getStats()` as JSON, 403 unless `authorize(request)` returns true;
  * always `Cache-Control: no-store` and `X-Content-Type-Options: nosniff`.
  */
-export function statsRoute(options: { cache: CacheStack } & StatsRouteOptions): RouteHandlerMethod {
-  const { cache, authorize } = options
-  if (typeof authorize !== 'function') {
-    throw new ValidationError(
-      '"authorize" must be a function: stats are never public by default',
-      'authorize',
-    )
-  }
+export function statsRoute(options: StatsRouteConfig<FastifyRequest>): RouteHandlerMethod {
+  const respond = statsResponder(options)
   return async (request, reply) => {
-    const response = statsResponse(cache, await isAuthorized(authorize, request))
+    const response = await respond(request)
     return writeReply(reply, response).send(Buffer.from(response.body ?? []))
   }
 }
@@ -186,15 +169,14 @@ async function cachePlugin(fastify: FastifyInstance, options: CachePluginOptions
         return new Promise((resolve) => (deliver = resolve))
       },
       dispatch: (extra) => {
-        const headers = { ...request.headers, ...extra }
-        for (const name of CONDITIONAL_REQUEST_HEADERS) delete headers[name]
+        const headers = withoutConditionalHeaders(request.headers, extra)
         fastify.inject({ method: 'GET', url: request.url, headers }).catch(() => {})
       },
     })
     await Promise.race([start, outcome])
     if (produced) {
       // This request runs the handler for everyone waiting on the key; onSend hands its answer over.
-      for (const name of CONDITIONAL_REQUEST_HEADERS) delete request.headers[name]
+      deleteConditionalHeaders(request.headers)
       states.set(request, { mode: 'leader', captured: (run) => deliver(run), outcome })
       // Every request waiting on this key waits for onSend; when it never comes (a hijacked reply, a client
       // gone before the answer), the response closing releases them instead of leaving the key wedged.

@@ -1,50 +1,35 @@
-import { type Clock, type Duration, ValidationError } from '@cachestack/core'
 import {
-  collectBody,
+  captureAnswer,
+  describeRequest,
   type HandlerRun,
   type HeaderList,
-  type HttpCacheStore,
-  type HttpRequestInfo,
-  isAuthorized,
   type OutgoingResponse,
   ResponseCache,
-  type ResponseCacheOptions,
-  statsResponse,
+  type ResponseCacheConfig,
+  type StatsRouteConfig,
+  statsResponder,
 } from '@cachestack/core/http'
 import type { Context, Handler, MiddlewareHandler } from 'hono'
 
-/** Options of `cache`: the stack plus the shared response caching options. */
-export interface CacheOptions extends ResponseCacheOptions<Context, Response> {
-  /** The `CacheStack` (or a namespace of one) responses are stored in. */
-  cache: HttpCacheStore
-  /** Overrides the clock `Age` and staleness are computed with. @default the stack's own `clock` */
-  clock?: Clock
-  /** A background refresh that gets no answer within this is abandoned. @default '30s' */
-  refreshTimeout?: Duration
-}
+/** Options of `cache`: the stack plus the shared response caching options (docs/http.md). */
+export type CacheOptions = ResponseCacheConfig<Context, Response>
 
-/** Options of `statsRoute`. */
-export interface StatsRouteOptions {
-  /** The stack whose `getStats()` is served. */
-  cache: HttpCacheStore
-  /** Must return `true` for the stats to be served; anything else answers 403. */
-  authorize: (c: Context) => boolean | Promise<boolean>
-}
+/** Options of `statsRoute`: the stack and the `authorize(c)` check. */
+export type StatsRouteOptions = StatsRouteConfig<Context>
 
-function requestInfo(c: Context): HttpRequestInfo<Context> {
+function requestInfo(c: Context) {
   const url = new URL(c.req.url)
-  return {
-    method: c.req.method.toUpperCase(),
+  return describeRequest({
+    method: c.req.method,
+    // `href` keeps a bare trailing `?` that `search` drops; the handler's `c.req.url` shows it too.
+    target: url.href.slice(url.origin.length),
+    headers: (name) => c.req.header(name),
     host: c.req.header('host') ?? url.host,
     // What the handler sees in `c.req.url`: on Node an absolute-form target (`GET http://other.example/p`)
     // puts its own origin there while `Host` still names ours.
     origin: url.origin,
-    path: url.pathname,
-    // `search` is empty for a bare trailing `?`, which `c.req.url` still shows.
-    query: url.search ? url.search.slice(1) : url.href.endsWith('?') ? '' : undefined,
-    header: (name) => c.req.header(name),
     raw: c,
-  }
+  })
 }
 
 function toResponse(response: OutgoingResponse): Response {
@@ -64,21 +49,17 @@ function addHeaders(c: Context, headers: HeaderList): void {
   for (const [name, value] of headers) c.header(name, value)
 }
 
-/** Buffers `c.res` under the cap; past it (or for an event stream) leaves a stream in `c.res`. */
+/** Captures `c.res`; past the cap (or for an event stream) leaves a stream of the whole body in `c.res`. */
 async function captureResponse(c: Context, maxBodySize: number): Promise<HandlerRun<Response>> {
   const res = c.res
   const headers: HeaderList = [...res.headers].map(([name, value]) => [name.toLowerCase(), value])
-  if ((res.headers.get('content-type') ?? '').startsWith('text/event-stream')) {
-    return { kind: 'streamed', reason: 'event-stream' }
-  }
-  const collected = res.body
-    ? await collectBody(res.body, maxBodySize)
-    : { complete: true as const, body: new Uint8Array() }
-  if (!collected.complete) {
-    replace(c, new Response(ReadableStream.from(collected.stream), res))
-    return { kind: 'streamed', reason: 'too-large' }
-  }
-  return { kind: 'captured', response: { status: res.status, headers, body: collected.body }, res }
+  const { run, replacement } = await captureAnswer(
+    { status: res.status, headers, body: res.body },
+    maxBodySize,
+    res,
+  )
+  if (replacement) replace(c, new Response(ReadableStream.from(replacement), res))
+  return run
 }
 
 /**
@@ -166,12 +147,6 @@ interface NodeLikeResponse {
  * `Cache-Control: no-store` and `X-Content-Type-Options: nosniff`.
  */
 export function statsRoute(options: StatsRouteOptions): Handler {
-  const { cache: store, authorize } = options
-  if (typeof authorize !== 'function') {
-    throw new ValidationError(
-      '"authorize" must be a function: stats are never public by default',
-      'authorize',
-    )
-  }
-  return async (c) => toResponse(statsResponse(store, await isAuthorized(authorize, c)))
+  const respond = statsResponder(options)
+  return async (c) => toResponse(await respond(c))
 }

@@ -1,7 +1,9 @@
-export type { CollectedBody } from './body.ts'
-export { collectBody, toBytes } from './body.ts'
+export type { CapturedAnswer, CollectedBody, PendingAnswer } from './body.ts'
+export { captureAnswer, collectBody, toBytes } from './body.ts'
 export type { ServerResponseCaptureOptions } from './node-capture.ts'
 export { captureServerResponse, writeServerResponse } from './node-capture.ts'
+export type { NodeRequestHandler } from './node-dispatch.ts'
+export { dispatchDetached } from './node-dispatch.ts'
 export type {
   HttpCacheStore,
   HttpEntryOptions,
@@ -29,10 +31,13 @@ export type { CacheState, OutgoingResponse, ReplayContext } from './reply.ts'
 export {
   CACHE_STATUS_NAME,
   cacheStatusValue,
+  groupHeaders,
   passThroughHeaders,
   replayCaptured,
   replayStored,
 } from './reply.ts'
+export type { RequestParts } from './request-info.ts'
+export { deleteConditionalHeaders, describeRequest, withoutConditionalHeaders } from './request-info.ts'
 export type { HttpRequestInfo, RequestKeyParts } from './request-key.ts'
 export {
   canonicalQuery,
@@ -44,7 +49,8 @@ export {
 } from './request-key.ts'
 export type { ResponseCacheConfig, ServeHandlers, ServeOutcome } from './response-cache.ts'
 export { DEFAULT_REFRESH_TIMEOUT, DEFAULT_RESPONSE_TTL, ResponseCache } from './response-cache.ts'
-export { isAuthorized, STATS_HEADERS, statsResponse } from './stats.ts'
+export type { StatsRouteConfig } from './stats.ts'
+export { isAuthorized, STATS_HEADERS, statsResponder, statsResponse } from './stats.ts'
 export type {
   CapturedResponse,
   EncodingVariantMarker,

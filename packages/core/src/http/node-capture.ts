@@ -1,7 +1,7 @@
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http'
 import { toBytes } from './body.ts'
 import type { HandlerRun, StreamedReason } from './refresh.ts'
-import type { OutgoingResponse } from './reply.ts'
+import { groupHeaders, type OutgoingResponse } from './reply.ts'
 import { type HeaderList, headerListFrom } from './stored-response.ts'
 
 /** How a capture behaves. */
@@ -12,6 +12,12 @@ export interface ServerResponseCaptureOptions {
   passThroughHeaders(reason: StreamedReason): HeaderList
   /** Awaited (with the status) before anything is streamed through; writes keep buffering meanwhile. */
   beforePassThrough?: ((status: number) => Promise<void>) | undefined
+  /**
+   * Settle as `unseen` when the response closes before the handler ends it (the client left), so requests
+   * waiting on the same key are released. `false` keeps capturing: a mutation still wants its status.
+   * @default true
+   */
+  settleOnClose?: boolean | undefined
 }
 
 const PATCHED = ['writeHead', 'write', 'end', 'flushHeaders'] as const
@@ -56,7 +62,7 @@ export function captureServerResponse<Res extends ServerResponse>(
     // A handler that gives up when its client goes away never ends the response; without this, every
     // request waiting on the same key would wait for it forever.
     res.once('close', () => {
-      if (settled) return
+      if (settled || options.settleOnClose === false) return
       restore()
       resolve({ kind: 'streamed', reason: 'unseen' })
     })
@@ -143,10 +149,7 @@ export function captureServerResponse<Res extends ServerResponse>(
 
 /** Writes an answer to a Node `ServerResponse` (headers replace any of the same name already set). */
 export function writeServerResponse(res: ServerResponse, response: OutgoingResponse): void {
-  const grouped = new Map<string, string[]>()
-  for (const [name, value] of response.headers) grouped.set(name, [...(grouped.get(name) ?? []), value])
-  for (const [name, values] of grouped)
-    res.setHeader(name, values.length === 1 ? (values[0] as string) : values)
+  for (const [name, value] of groupHeaders(response.headers)) res.setHeader(name, value)
   if (response.body === null) res.removeHeader('transfer-encoding')
   res.writeHead(response.status)
   res.end(response.body ?? undefined)

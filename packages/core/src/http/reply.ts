@@ -103,3 +103,14 @@ export function replayCaptured(
   headers.push(...passThroughHeaders(state, cacheStatusHeader, detail))
   return { status: captured.status, headers, body: captured.body }
 }
+
+/** Headers grouped by name in order, a repeated one as a list: what `setHeader`/`reply.header` take. */
+export function groupHeaders(headers: HeaderList): [string, string | string[]][] {
+  const grouped = new Map<string, string[]>()
+  for (const [name, value] of headers) {
+    const values = grouped.get(name)
+    if (values) values.push(value)
+    else grouped.set(name, [value])
+  }
+  return [...grouped].map(([name, values]) => [name, values.length === 1 ? (values[0] as string) : values])
+}

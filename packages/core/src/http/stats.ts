@@ -1,4 +1,5 @@
-import type { HttpCacheStore } from './options.ts'
+import { ValidationError } from '../errors.ts'
+import { assertCacheStore, type HttpCacheStore } from './options.ts'
 import type { OutgoingResponse } from './reply.ts'
 
 /** Headers every stats answer carries: stats are never cached by anyone, and never sniffed as HTML. */
@@ -34,4 +35,29 @@ export async function isAuthorized<Req>(
   } catch {
     return false
   }
+}
+
+/** Options of every adapter's `statsRoute`. */
+export interface StatsRouteConfig<Req> {
+  /** The stack whose `getStats()` is served. */
+  cache: HttpCacheStore
+  /** Must return `true` for the stats to be served; anything else (a throw included) answers 403. */
+  authorize: (req: Req) => boolean | Promise<boolean>
+}
+
+/**
+ * Checks a stats route's options once, at mounting, and returns what answers a request: the adapter only
+ * writes the answer in its framework's way.
+ */
+export function statsResponder<Req>(config: StatsRouteConfig<Req>): (req: Req) => Promise<OutgoingResponse> {
+  if (!config || typeof config !== 'object') throw new ValidationError('options must be an object', 'options')
+  const { cache, authorize } = config
+  assertCacheStore(cache)
+  if (typeof authorize !== 'function') {
+    throw new ValidationError(
+      '"authorize" must be a function: stats are never public by default',
+      'authorize',
+    )
+  }
+  return async (req) => statsResponse(cache, await isAuthorized(authorize, req))
 }
