@@ -4,8 +4,9 @@ import {
   type ContractAnswer,
   describeHttpAdapterContract,
   type HttpAdapterHarness,
+  type StartedApp,
 } from '@cachestack/core/testing'
-import express, { type Request, type Response } from 'express'
+import express, { type Express, type Request, type Response } from 'express'
 import { cacheResponses, statsRoute } from './index.ts'
 
 function write(res: Response, answer: ContractAnswer): void {
@@ -37,12 +38,42 @@ function write(res: Response, answer: ContractAnswer): void {
   }
 }
 
+async function listen(app: Express): Promise<StartedApp> {
+  const listening: Server = await new Promise((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s))
+  })
+  return {
+    server: listening,
+    close: () => new Promise<void>((resolve) => listening.close(() => resolve())),
+  }
+}
+
 const harness: HttpAdapterHarness = {
   oneCall: ['send', 'send-buffer', 'end', 'end-with-length'],
   manyWrites: ['write', 'pipe'],
   header: (req, name) => {
     const value = (req as Request).headers[name]
     return Array.isArray(value) ? value.join(', ') : value
+  },
+  async startPoisonable(app) {
+    const server = express()
+    server.set('trust proxy', true)
+    server.use(express.json())
+    const handler = (req: Request, res: Response) => {
+      const body = app.render({
+        method: req.method,
+        origin: `${req.protocol}://${req.host}`,
+        url: req.originalUrl,
+        path: req.path,
+        query: req.query,
+        body: req.body ?? null,
+        header: (name) => req.get(name),
+      })
+      res.type('html').send(body)
+    }
+    if (app.options) server.get('/page', cacheResponses({ cache: app.cache, ...app.options }), handler)
+    else server.get('/page', handler)
+    return listen(server)
   },
   async start(app) {
     const server = express()
@@ -58,13 +89,7 @@ const harness: HttpAdapterHarness = {
     server.get('/stats', statsRoute({ cache: app.cache, authorize: app.authorize }))
     server.get('/c/*rest', cacheResponses({ cache: app.cache, ...app.options }), handler)
     server.post('/c/*rest', cacheResponses({ cache: app.cache, ...app.mutationOptions }), handler)
-    const listening: Server = await new Promise((resolve) => {
-      const s = server.listen(0, '127.0.0.1', () => resolve(s))
-    })
-    return {
-      server: listening,
-      close: () => new Promise<void>((resolve) => listening.close(() => resolve())),
-    }
+    return listen(server)
   },
 }
 

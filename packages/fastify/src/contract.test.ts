@@ -39,6 +39,25 @@ const harness: HttpAdapterHarness = {
     const value = (req as FastifyRequest).headers[name]
     return Array.isArray(value) ? value.join(', ') : value
   },
+  async startPoisonable(app) {
+    const server = Fastify({ trustProxy: true })
+    await server.register(cachestack, { cache: app.cache })
+    server.get('/page', { config: { cache: app.options ?? false } }, async (request, reply) => {
+      const q = request.url.indexOf('?')
+      const body = app.render({
+        method: request.method,
+        origin: `${request.protocol}://${request.host}`,
+        url: request.url,
+        path: q === -1 ? request.url : request.url.slice(0, q),
+        query: request.query,
+        body: request.body ?? null,
+        header: (name) => harness.header(request, name),
+      })
+      return reply.type('text/html; charset=utf-8').send(body)
+    })
+    await server.listen({ port: 0, host: '127.0.0.1' })
+    return { server: server.server, close: () => server.close() }
+  },
   async start(app) {
     const server = Fastify()
     await server.register(cachestack, {

@@ -4,6 +4,7 @@ import {
   type ContractAnswer,
   describeHttpAdapterContract,
   type HttpAdapterHarness,
+  type StartedApp,
 } from '@cachestack/core/testing'
 import { serve } from '@hono/node-server'
 import { type Context, Hono } from 'hono'
@@ -33,10 +34,37 @@ function write(c: Context, answer: ContractAnswer): Response | Promise<Response>
   }
 }
 
+async function listen(hono: Hono): Promise<StartedApp> {
+  const server = await new Promise<Server>((resolve) => {
+    const s = serve({ fetch: hono.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s as Server))
+  })
+  if (!(server.address() as AddressInfo | null)?.port) throw new Error('not listening')
+  return { server, close: () => new Promise<void>((resolve) => server.close(() => resolve())) }
+}
+
 const harness: HttpAdapterHarness = {
   oneCall: ['body', 'body-bytes', 'response'],
   manyWrites: ['readable-stream', 'stream-helper'],
   header: (c, name) => (c as Context).req.header(name),
+  async startPoisonable(app) {
+    const hono = new Hono()
+    if (app.options) hono.use('/page', cache({ cache: app.cache, ...app.options }))
+    hono.get('/page', async (c) => {
+      // Hono parses no body by itself: a handler that wants one reads it, as here.
+      const text = await c.req.text()
+      const body = app.render({
+        method: c.req.method,
+        origin: new URL(c.req.url).origin,
+        url: c.req.url,
+        path: c.req.path,
+        query: c.req.queries(),
+        body: text ? JSON.parse(text) : null,
+        header: (name) => c.req.header(name),
+      })
+      return c.html(body)
+    })
+    return listen(hono)
+  },
   async start(app) {
     const hono = new Hono()
     // Hono's default error handler logs every throw; the contract throws on purpose.
@@ -52,11 +80,7 @@ const harness: HttpAdapterHarness = {
     hono.get('/stats', statsRoute({ cache: app.cache, authorize: app.authorize }))
     hono.get('/c/*', cache({ cache: app.cache, ...app.options }), handler)
     hono.post('/c/*', cache({ cache: app.cache, ...app.mutationOptions }), handler)
-    const server = await new Promise<Server>((resolve) => {
-      const s = serve({ fetch: hono.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s as Server))
-    })
-    if (!(server.address() as AddressInfo | null)?.port) throw new Error('not listening')
-    return { server, close: () => new Promise<void>((resolve) => server.close(() => resolve())) }
+    return listen(hono)
   },
 }
 

@@ -6,7 +6,9 @@ import {
   type ContractAnswer,
   type ContractApp,
   describeHttpAdapterContract,
+  type FrameworkView,
   type HttpAdapterHarness,
+  type PoisonableApp,
 } from '@cachestack/core/testing'
 import { Controller, Get, Post, Req, Res, StreamableFile, UseInterceptors } from '@nestjs/common'
 import { ExpressAdapter } from '@nestjs/platform-express'
@@ -85,12 +87,70 @@ function contractController(app: ContractApp, platform: Platform) {
   return ContractController
 }
 
+/** The poisoning suite's page: everything the platform told the handler, rendered by the suite. */
+function pageController(app: PoisonableApp, platform: Platform) {
+  const view = (req: any): FrameworkView => {
+    const url: string = platform === 'express' ? req.originalUrl : req.url
+    const q = url.indexOf('?')
+    return {
+      method: req.method,
+      origin: `${req.protocol}://${req.host}`,
+      url,
+      path: platform === 'express' ? req.path : q === -1 ? url : url.slice(0, q),
+      query: req.query,
+      body: req.body ?? null,
+      header: (name) => header(req, name),
+    }
+  }
+  const render = (req: unknown, res: any) => {
+    if (isFastify(res)) res.header('content-type', 'text/html; charset=utf-8')
+    else res.type('html')
+    return app.render(view(req))
+  }
+  const options = app.options
+  if (!options) {
+    @Controller()
+    class UncachedPage {
+      @Get('page')
+      page(@Req() req: unknown, @Res({ passthrough: true }) res: unknown) {
+        return render(req, res)
+      }
+    }
+    return UncachedPage
+  }
+  const routeOptions: Readonly<Record<string, unknown>> = options
+  @Controller()
+  @UseInterceptors(CacheInterceptor)
+  class CachedPage {
+    @Get('page')
+    @CacheOptions(routeOptions)
+    page(@Req() req: unknown, @Res({ passthrough: true }) res: unknown) {
+      return render(req, res)
+    }
+  }
+  return CachedPage
+}
+
 function harnessFor(platform: Platform): HttpAdapterHarness {
   return {
     // Nest's Express adapter sends a returned Buffer as JSON, so only Fastify gets `return-buffer`.
     oneCall: platform === 'express' ? ['return'] : ['return', 'return-buffer'],
     manyWrites: ['streamable'],
     header,
+    async startPoisonable(app) {
+      const moduleRef = await Test.createTestingModule({
+        imports: [CacheStackModule.forRoot({ cache: app.cache, disconnectOnShutdown: false })],
+        controllers: [pageController(app, platform)],
+      }).compile()
+      // Set up as behind a proxy: trust proxy on, Nest's default JSON body parsing.
+      const nest = moduleRef.createNestApplication(
+        platform === 'fastify' ? new FastifyAdapter({ trustProxy: true }) : new ExpressAdapter(),
+        { logger: false },
+      )
+      if (platform === 'express') nest.getHttpAdapter().getInstance().set('trust proxy', true)
+      await nest.listen(0, '127.0.0.1')
+      return { server: nest.getHttpServer() as Server, close: () => nest.close() }
+    },
     async start(app) {
       const moduleRef = await Test.createTestingModule({
         imports: [

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { CLIENT_KINDS, type ClientKind, type ClientResponse } from './http-clients.ts'
 import { type CaseAnswer, type CaseContext, type CaseSpec, startCase } from './http-contract-app.ts'
 import type { HttpAdapterHarness } from './http-harness.ts'
+import { describeHttpPoisoningContract } from './http-poisoning.ts'
 
 /** Options of `describeHttpAdapterContract`. */
 export interface HttpAdapterContractOptions {
@@ -71,7 +72,8 @@ function xCache(res: ClientResponse): string | undefined {
  * `fetch`, each request of a case on one socket, which is asserted) and with a new connection per request,
  * over every path: HIT, MISS, STALE, BYPASS, each not-stored reason, 304, HEAD, a throwing handler, a
  * mutation with `invalidates`, the credential leak hunts, private scope, stale-while-revalidate, grace and
- * the stats route, with bodies under and over the cap written in one call and in many.
+ * the stats route, with bodies under and over the cap written in one call and in many; then the web cache
+ * poisoning suite (`describeHttpPoisoningContract`) through `harness.startPoisonable`.
  */
 export function describeHttpAdapterContract(
   name: string,
@@ -324,4 +326,7 @@ export function describeHttpAdapterContract(
       })
     }
   })
+  // Poisoning needs a keep-alive visitor beside the attacker's socket; a connection per request adds nothing.
+  const keepAlive = (options.clients ?? CLIENT_KINDS).filter((kind) => kind !== 'new connection each')
+  describeHttpPoisoningContract(name, harness, { clients: keepAlive })
 }

@@ -1,6 +1,7 @@
 import type { Server } from 'node:http'
 import type { CacheStack } from '../cache-stack.ts'
 import { type ClientKind, type ContractClient, openClient } from './http-clients.ts'
+import type { PoisoningHarness } from './http-poisoning.ts'
 
 /** A request as the contract's handler sees it, whatever the framework. */
 export interface ContractRequest {
@@ -52,9 +53,10 @@ export interface StartedApp {
 
 /**
  * What an adapter supplies to run `describeHttpAdapterContract`: how to start its framework with the
- * contract's routes, how its handlers write a body, and how to read a header off its request object.
+ * contract's routes, how its handlers write a body, and how to read a header off its request object; and,
+ * for the web cache poisoning part of the contract, how to start it as an app behind a proxy.
  */
-export interface HttpAdapterHarness {
+export interface HttpAdapterHarness extends PoisoningHarness {
   /**
    * Ways a handler writes a whole body in one call, most usual first (Express: `res.send`, `res.end`
    * without a length, `res.end` after a `Content-Length`...).
