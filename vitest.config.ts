@@ -5,7 +5,12 @@ export default defineConfig({
   ssr: { resolve: { conditions: ['@cachestack/source'] } },
   test: {
     globalSetup: ['./tools/test-services.ts'],
-    include: ['packages/*/src/**/*.test.ts', 'examples/*/src/**/*.test.ts', 'bench/src/**/*.test.ts'],
+    include: [
+      'packages/*/src/**/*.test.ts',
+      'examples/*/src/**/*.test.ts',
+      'bench/src/**/*.test.ts',
+      'tools/**/*.test.ts',
+    ],
     testTimeout: 20_000,
     hookTimeout: 30_000,
     pool: 'forks',

@@ -11,11 +11,11 @@ export interface RedisBusOptions {
   /** The ioredis `Redis` or `Cluster` to publish with; the bus opens its own subscriber from it and never quits it. */
   client: Redis | Cluster
   /** The pub/sub channel every instance of one cache shares. @default 'cachestack:bus' */
-  channel?: string
+  channel?: string | undefined
   /** When set, messages are HMAC-SHA256 signed and unsigned or badly signed ones are ignored. @default undefined */
-  signingSecret?: string | Buffer
+  signingSecret?: string | Buffer | undefined
   /** Messages kept (de-duplicated) while publishing fails; past it the queue collapses into one "drop your L1". @default 1000 */
-  retryQueueSize?: number
+  retryQueueSize?: number | undefined
 }
 
 const BUS_OPTION_NAMES = optionNames<RedisBusOptions>({

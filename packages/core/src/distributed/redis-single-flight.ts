@@ -11,9 +11,9 @@ export interface RedisSingleFlightOptions {
   /** The ioredis `Redis` or `Cluster` holding the leases; a subscriber is opened from it. Never quit by us. */
   client: Redis | Cluster
   /** How long a holder owns a key unless it renews (it renews every third of it while the factory runs). @default '30s' */
-  lease?: Duration
+  lease?: Duration | undefined
   /** Prefix of the lease keys and of the notification channel; one per cache sharing the Redis. @default 'cachestack:flight:' */
-  prefix?: string
+  prefix?: string | undefined
 }
 
 const SINGLE_FLIGHT_OPTION_NAMES = optionNames<RedisSingleFlightOptions>({

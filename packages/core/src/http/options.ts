@@ -29,7 +29,7 @@ export interface HttpEntryOptions {
 export interface HttpCacheStore {
   getOrSet<T>(
     key: string,
-    factory: (ctx: HttpFactoryContext & any) => T | Promise<T>,
+    factory: (ctx: HttpFactoryContext) => T | Promise<T>,
     options?: HttpEntryOptions,
   ): Promise<T | undefined>
   set(key: string, value: unknown, options?: HttpEntryOptions): Promise<unknown>
@@ -43,38 +43,38 @@ export type TagsOption<Req, Res> = readonly string[] | ((req: Req, res: Res) => 
 /** Per-route response caching options, shared by every HTTP adapter. */
 export interface ResponseCacheOptions<Req, Res> {
   /** Fresh period of a stored response. @default the stack's `ttl` */
-  ttl?: Duration
+  ttl?: Duration | undefined
   /** Window after `ttl` in which the stale response is served while one background request refreshes it. */
-  staleWhileRevalidate?: Duration
+  staleWhileRevalidate?: Duration | undefined
   /** Window after `ttl` in which a throwing or 5xx handler is hidden behind the stale response. */
-  grace?: Duration
+  grace?: Duration | undefined
   /** Statuses that may be stored. @default [200] */
-  statuses?: readonly number[]
+  statuses?: readonly number[] | undefined
   /** `'private'` caches per session (needs `session`); `'public'` bypasses requests with credentials. @default 'public' */
-  scope?: 'public' | 'private'
+  scope?: 'public' | 'private' | undefined
   /** Resolves the session of a request for `scope: 'private'`; an empty answer bypasses the cache. */
   session?: (req: Req) => string | null | undefined | Promise<string | null | undefined>
   /** Request headers whose values are part of the key; a response may `Vary` on these. @default [] */
-  vary?: readonly string[]
+  vary?: readonly string[] | undefined
   /** Query parameters left out of the key (tracking parameters); a trailing `*` matches a prefix. @default [] */
-  ignoreQuery?: readonly string[]
+  ignoreQuery?: readonly string[] | undefined
   /** Replaces the canonical key (the scope is still appended). */
-  key?: (req: Req) => string | Promise<string>
+  key?: ((req: Req) => string | Promise<string>) | undefined
   /** Tags stored with a cached response. */
-  tags?: TagsOption<Req, Res>
+  tags?: TagsOption<Req, Res> | undefined
   /** Tags invalidated after a 2xx answer to POST/PUT/PATCH/DELETE, before the answer reaches the client. */
-  invalidates?: TagsOption<Req, Res>
+  invalidates?: TagsOption<Req, Res> | undefined
   /** Larger bodies are streamed through and not stored. @default '1mb' */
-  maxBodySize?: Size
+  maxBodySize?: Size | undefined
   /** Lets a request skip the cache (neither read nor written); clients cannot bypass otherwise. */
-  bypass?: (req: Req) => boolean
+  bypass?: ((req: Req) => boolean) | undefined
   /**
    * Caches GET/HEAD requests that carry a body, the body left out of the key: only for handlers that never
    * read a body on GET. Otherwise such a request bypasses the cache, since body parsers read it. @default false
    */
-  allowBody?: boolean
+  allowBody?: boolean | undefined
   /** Adds an RFC 9211 `Cache-Status` header. @default false */
-  cacheStatusHeader?: boolean
+  cacheStatusHeader?: boolean | undefined
 }
 
 /** Options normalized once, at construction. */

@@ -25,18 +25,18 @@ export type MemoryEviction = 'lru' | 'lfu' | 'fifo'
 /** Options of `MemoryLayer`. */
 export interface MemoryLayerOptions {
   /** Layer name used in stats and per-layer TTL maps. @default 'memory' */
-  name?: string
+  name?: string | undefined
   /** Most entries held. @default 10_000 (unbounded only if `maxBytes` is given) */
-  maxItems?: number
+  maxItems?: number | undefined
   /** Total byte budget, e.g. `'100mb'`; sizes are estimated on write. @default undefined (no budget) */
-  maxBytes?: Size
+  maxBytes?: Size | undefined
   /** Entries larger than this are refused with a `LayerError`; at most `maxBytes`. @default maxBytes */
-  maxEntryBytes?: Size
+  maxEntryBytes?: Size | undefined
   /**
    * `'lru'` evicts the least recently used entry, `'lfu'` the least often used one (ties: least
    * recently used), `'fifo'` the oldest write whatever its use. @default 'lru'
    */
-  eviction?: MemoryEviction
+  eviction?: MemoryEviction | undefined
   /**
    * `'frozen-copy'` stores a deep-frozen copy of every value written, so a caller can never change what
    * the cache holds and a hit hands the value out with no copy at all (values holding a `Map`, `Set`,
@@ -44,7 +44,7 @@ export interface MemoryLayerOptions {
    * `'reference'` stores what it is given (fastest writes; mutating a value then changes the cached one).
    * @default 'frozen-copy'
    */
-  values?: MemoryValueMode
+  values?: MemoryValueMode | undefined
 }
 
 const DEFAULT_MAX_ITEMS = 10_000

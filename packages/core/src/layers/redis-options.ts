@@ -8,32 +8,32 @@ import { type Duration, optionalDuration, parseSize, type Size } from '../intern
 /** Options of `RedisLayer`. Give exactly one of `client`, `url` / `redisOptions`, or `cluster`. */
 export interface RedisLayerOptions {
   /** A connected ioredis `Redis` or `Cluster`; the layer never quits a client it was given. */
-  client?: Redis | Cluster
+  client?: Redis | Cluster | undefined
   /** A Redis URL (`redis://user:pass@host:6379/0`); the layer creates the client and quits it on `dispose`. */
-  url?: string
+  url?: string | undefined
   /** ioredis options for a client the layer creates (merged with `url` when both are given). */
-  redisOptions?: RedisOptions
+  redisOptions?: RedisOptions | undefined
   /** Startup nodes (and ioredis options) of a Redis Cluster the layer creates and quits on `dispose`. */
-  cluster?: { nodes: ClusterNode[]; options?: ClusterOptions }
+  cluster?: { nodes: ClusterNode[]; options?: ClusterOptions } | undefined
   /** Layer name used in stats, events and per-layer TTL maps. @default 'redis' */
-  name?: string
+  name?: string | undefined
   /** Prepended to every key stored; `clear()` only touches keys under it. @default 'cachestack:' */
-  prefix?: string
+  prefix?: string | undefined
   /**
    * How an entry becomes bytes: `'json'` (text, the fastest read), `'msgpack'` (binary, keeps
    * `Uint8Array` and `Date`), or `{ serialize(entry), deserialize(buffer) }`. @default 'json'
    */
-  serializer?: SerializerOption
+  serializer?: SerializerOption | undefined
   /** Compress serialized entries larger than `compressionThreshold`. @default undefined (no compression) */
-  compression?: CompressionName
+  compression?: CompressionName | undefined
   /** Serialized size above which an entry is compressed. @default '1kb' */
-  compressionThreshold?: Size
+  compressionThreshold?: Size | undefined
   /** A compressed entry that would inflate past this is treated as corrupted (a miss). @default '64mb' */
-  maxDecompressedSize?: Size
+  maxDecompressedSize?: Size | undefined
   /** A command that does not answer within this rejects with a `LayerError`. @default undefined (no limit) */
-  commandTimeout?: Duration
+  commandTimeout?: Duration | undefined
   /** Let `clear()` run when both the layer prefix and the clear prefix are empty (wipes the database). @default false */
-  allowUnprefixedClear?: boolean
+  allowUnprefixedClear?: boolean | undefined
 }
 
 /** `RedisLayerOptions` after validation. */

@@ -6,11 +6,11 @@ import type { Clock } from '../layer.ts'
 /** Guards the factory: after `failureThreshold` failures in a row it stops calling it for `cooldown`. */
 export interface CircuitBreakerOptions {
   /** Consecutive factory failures that open the circuit. @default 5 */
-  failureThreshold?: number
+  failureThreshold?: number | undefined
   /** How long the circuit stays open before one probe call is let through. @default '30s' */
-  cooldown?: Duration
+  cooldown?: Duration | undefined
   /** `'key'`: one circuit per key; `'shared'`: one circuit for every key of the stack. @default 'key' */
-  scope?: 'key' | 'shared'
+  scope?: 'key' | 'shared' | undefined
 }
 
 /** `circuitBreaker` after validation. */

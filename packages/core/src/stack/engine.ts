@@ -52,9 +52,9 @@ export interface Flight {
 
 /** Options of the stack that only the engine reads. */
 export interface EngineOptions extends CacheStackOptions {
-  bus?: CacheBus
+  bus?: CacheBus | undefined
   /** Cross-instance stampede protection (see `RedisSingleFlight`). @default undefined (per process only) */
-  singleFlight?: SingleFlight
+  singleFlight?: SingleFlight | undefined
 }
 
 const ENGINE_OPTION_NAMES = joinNames(

@@ -5,15 +5,15 @@ import type { EntryOptions, ReadOptions } from './options.ts'
 /** The object form of `get`: `get({ key, defaultValue })`. */
 export interface KeyArg<T, G = T> extends ReadOptions {
   key: string
-  defaultValue?: T
-  factory?: Factory<T, G>
+  defaultValue?: T | undefined
+  factory?: Factory<T, G> | undefined
 }
 
 /** The object form of `getOrSet`: `getOrSet({ key, factory, ...options })`. */
 export interface GetOrSetObject<T, G = T> extends ReadOptions {
   key: string
   factory: Factory<T, G>
-  defaultValue?: T
+  defaultValue?: T | undefined
 }
 
 /** The object form of `set`: `set({ key, value, ttl, tags })`. */

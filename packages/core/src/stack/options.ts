@@ -26,75 +26,75 @@ export type TtlOption = Duration | Record<string, Duration>
 /** Options that decide the entry a write stores. Decided when the entry is written and stored with it. */
 export interface EntryOptions {
   /** Fresh period. @default '30s' */
-  ttl?: TtlOption
+  ttl?: TtlOption | undefined
   /** Window after `ttl` in which the stale value is returned at once while one background refresh runs. */
-  staleWhileRevalidate?: Duration
+  staleWhileRevalidate?: Duration | undefined
   /** Window after `ttl` in which the stale value is served when a refresh fails or times out. */
-  grace?: Duration | false
+  grace?: Duration | false | undefined
   /** Alias of `grace`. */
-  staleIfError?: Duration | false
+  staleIfError?: Duration | false | undefined
   /** Tags for group invalidation. */
-  tags?: readonly string[]
+  tags?: readonly string[] | undefined
   /** Stores `ttl ± uniform(0, ttlJitter)`, never below 1 ms (a ttl of 0 stays 0). @default 0 */
-  ttlJitter?: Duration
+  ttlJitter?: Duration | undefined
   /**
    * Derives the ttl from the clock or the value: `'until-midnight'`, `'next-hour'`, `{ alignTo }` or
    * `({ key, value }) => duration`. Replaces `ttl` when set. @default undefined
    */
-  ttlPolicy?: TtlPolicy
+  ttlPolicy?: TtlPolicy | undefined
   /** IANA time zone for `ttlPolicy` boundaries. @default undefined (UTC) */
-  timeZone?: string
+  timeZone?: string | undefined
   /** Each hit moves the end of the fresh period to `now + ttl` (sessions). @default false */
-  slidingTtl?: boolean
+  slidingTtl?: boolean | undefined
   /** Hot keys get longer TTLs, up to a maximum (`true` takes the defaults). @default undefined */
-  adaptiveTtl?: boolean | AdaptiveTtlOptions
+  adaptiveTtl?: boolean | AdaptiveTtlOptions | undefined
 }
 
 /** Options of reads that may run a factory. */
 export interface ReadOptions extends EntryOptions {
   /** Soft timeout: with a stale value at hand, wait at most this long for the factory, then serve stale. */
-  timeout?: Duration
+  timeout?: Duration | undefined
   /** Reject with `FactoryTimeoutError` after this long (stale is served instead when one is within grace). */
-  hardTimeout?: Duration
+  hardTimeout?: Duration | undefined
   /** After a failed refresh, serve stale without calling the factory again for this long. */
-  graceBackoff?: Duration
+  graceBackoff?: Duration | undefined
   /** Run the factory even on a fresh hit. @default false */
-  forceFresh?: boolean
+  forceFresh?: boolean | undefined
   /** Cache `undefined` ("not found") results for `negativeTtl`. @default false */
-  negativeCache?: boolean
+  negativeCache?: boolean | undefined
   /** How long a "not found" result is cached when `negativeCache` is on. @default '5s' */
-  negativeTtl?: Duration
+  negativeTtl?: Duration | undefined
   /** Results for which this returns false are returned but not cached. */
-  shouldCache?: (value: unknown) => boolean
+  shouldCache?: ((value: unknown) => boolean) | undefined
   /**
    * Refresh in the background when the remaining fresh time drops below this: a duration, or a fraction
    * of the ttl in (0, 1) such as `0.2`.
    */
-  refreshAhead?: Duration
+  refreshAhead?: Duration | undefined
   /** Returned instead of `undefined` on a miss (object form of `get`). */
-  defaultValue?: unknown
+  defaultValue?: unknown | undefined
   /** Stops calling a failing factory for a while; `false` turns the stack's breaker off. @default undefined */
-  circuitBreaker?: boolean | CircuitBreakerOptions
+  circuitBreaker?: boolean | CircuitBreakerOptions | undefined
   /** Caps how often the factory starts; calls beyond the cap wait. `false` turns it off. @default undefined */
-  fetcherRateLimit?: false | FetcherRateLimitOptions
+  fetcherRateLimit?: false | FetcherRateLimitOptions | undefined
 }
 
 /** Options of `new CacheStack(layers, options)`: defaults for every call, plus the stack's own settings. */
 export interface CacheStackOptions extends ReadOptions {
   /** Time source for every TTL, window and backoff decision. @default Date.now */
-  clock?: Clock
+  clock?: Clock | undefined
   /** Turns on key generations starting at this number (see `bumpGeneration`). */
-  generation?: number
+  generation?: number | undefined
   /** `'best-effort'`: a write succeeds when one layer took it; `'strict'`: every layer must. @default 'best-effort' */
-  writePolicy?: 'strict' | 'best-effort'
+  writePolicy?: 'strict' | 'best-effort' | undefined
   /** Skip a failing shared layer and probe it until it answers. @default true when a local layer exists */
-  gracefulDegradation?: GracefulDegradationOption
+  gracefulDegradation?: GracefulDegradationOption | undefined
   /** `'write-behind'`: local layers at once, shared layers from a bounded queue. @default 'write-through' */
-  writeStrategy?: 'write-through' | 'write-behind'
+  writeStrategy?: 'write-through' | 'write-behind' | undefined
   /** Queue tuning for `writeStrategy: 'write-behind'`. @default { batchSize: 100, flushInterval: '100ms', maxQueue: 10_000 } */
-  writeBehind?: WriteBehindOptions
+  writeBehind?: WriteBehindOptions | undefined
   /** Background refreshes that run longer than this are abandoned. @default '30s' */
-  backgroundRefreshTimeout?: Duration
+  backgroundRefreshTimeout?: Duration | undefined
 }
 
 /** Every key `EntryOptions` accepts (`set`, `mset` items, `ctx.setOptions`). */

@@ -10,13 +10,13 @@ import type { Clock } from '../layer.ts'
  */
 export interface FetcherRateLimitOptions {
   /** Factory calls allowed to start per `window` (give both, or neither). */
-  limit?: number
+  limit?: number | undefined
   /** The sliding window of `limit`. */
-  window?: Duration
+  window?: Duration | undefined
   /** Factory calls allowed to run at the same time. */
-  maxConcurrent?: number
+  maxConcurrent?: number | undefined
   /** One budget for the stack, or one per key. @default 'global' */
-  scope?: 'global' | 'key'
+  scope?: 'global' | 'key' | undefined
 }
 
 /** `fetcherRateLimit` after validation; `limit`/`window` 0 and `maxConcurrent` 0 mean "no cap". */

@@ -15,11 +15,11 @@ export type TtlPolicy =
 /** Hot keys get longer TTLs: past `hotAfter` hits, each `hotAfter` more hits add `step`, up to `maxTtl`. */
 export interface AdaptiveTtlOptions {
   /** Hits after which a key counts as hot. @default 3 */
-  hotAfter?: number
+  hotAfter?: number | undefined
   /** Added to the ttl per `hotAfter` hits. @default half the ttl */
-  step?: Duration
+  step?: Duration | undefined
   /** Longest ttl a hot key reaches. @default ttl + 4 steps */
-  maxTtl?: Duration
+  maxTtl?: Duration | undefined
 }
 
 /** `ttlPolicy` after validation. */

@@ -6,11 +6,11 @@ import type { CacheEntry, CacheLayer, LayerWrite } from '../layer.ts'
 /** Tuning of `writeStrategy: 'write-behind'`. */
 export interface WriteBehindOptions {
   /** Queued writes flushed together in one `setMany` per layer. @default 100 */
-  batchSize?: number
+  batchSize?: number | undefined
   /** Longest time a write waits in the queue. @default '100ms' */
-  flushInterval?: Duration
+  flushInterval?: Duration | undefined
   /** Most distinct keys queued; a write that finds the queue full flushes it first. @default 10_000 */
-  maxQueue?: number
+  maxQueue?: number | undefined
 }
 
 /** `writeBehind` after validation. */
