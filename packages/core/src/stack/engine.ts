@@ -17,6 +17,7 @@ import { CircuitBreakers } from './circuit-breaker.ts'
 import { LayerDegradation } from './degradation.ts'
 import { capFresh, physicalEnd, remainingLifetime } from './entry-times.ts'
 import { CacheEmitter } from './events.ts'
+import { needsFullPath } from './fast-path.ts'
 import { deleteMatchingIn } from './layer-scan.ts'
 import { Metrics } from './metrics.ts'
 import {
@@ -140,11 +141,7 @@ export class StackEngine {
     this.clock = options.clock ?? systemClock
     this.defaults = resolveReadOptions(options)
     // Sliding and adaptive TTLs must see every hit; the L1 fast path would skip them.
-    this.fastPath =
-      !this.defaults.forceFresh &&
-      this.defaults.refreshAhead === undefined &&
-      !this.defaults.slidingTtl &&
-      this.defaults.adaptiveTtl === undefined
+    this.fastPath = !needsFullPath(this.defaults)
     this.metrics = new Metrics(list.map((layer) => layer.name))
     this.backgroundRefreshTimeout =
       optionalDuration(options.backgroundRefreshTimeout, 'backgroundRefreshTimeout') ??
