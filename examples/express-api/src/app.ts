@@ -7,6 +7,10 @@ import { PostsDb } from './posts-db.ts'
 export function createApp(cache: CacheStack, statsToken?: string): { app: Express; db: PostsDb } {
   const db = new PostsDb()
   const app = express()
+  // Meant to run behind a reverse proxy on the same host (nginx, a load balancer's sidecar): `req.host` and
+  // `req.protocol` then come from its X-Forwarded-Host/Proto. The cache keys those headers, so one request
+  // carrying a forged X-Forwarded-Host is stored apart and never reaches other visitors (docs/http.md, Security).
+  app.set('trust proxy', 'loopback')
   app.use(express.json())
 
   const cached = cacheResponses({
@@ -18,7 +22,10 @@ export function createApp(cache: CacheStack, statsToken?: string): { app: Expres
   })
 
   app.get('/posts', cached, async (req, res) => {
-    res.json(await db.list(Number(req.query.page ?? 1)))
+    const page = Number(req.query.page ?? 1)
+    // An absolute link built from the host and scheme the request came through: what poisoning targets.
+    res.links({ next: `${req.protocol}://${req.host}/posts?page=${page + 1}` })
+    res.json(await db.list(page))
   })
 
   app.get('/posts/:id', cached, async (req, res) => {
