@@ -26,7 +26,17 @@ function write(res: Response, answer: ContractAnswer): void {
       res.setHeader('content-length', Buffer.byteLength(answer.body))
       res.end(answer.body)
       return
+    case 'write-head-end':
+      res.writeHead(answer.status, Object.fromEntries(answer.headers))
+      res.end(answer.body)
+      return
     case 'write':
+      for (const chunk of answer.chunks) res.write(chunk)
+      res.end()
+      return
+    case 'flush-headers-write':
+      // The event-stream idiom: headers out first, then the body as it comes.
+      res.flushHeaders()
       for (const chunk of answer.chunks) res.write(chunk)
       res.end()
       return
@@ -49,8 +59,8 @@ async function listen(app: Express): Promise<StartedApp> {
 }
 
 const harness: HttpAdapterHarness = {
-  oneCall: ['send', 'send-buffer', 'end', 'end-with-length'],
-  manyWrites: ['write', 'pipe'],
+  oneCall: ['send', 'send-buffer', 'end', 'end-with-length', 'write-head-end'],
+  manyWrites: ['write', 'pipe', 'flush-headers-write'],
   header: (req, name) => {
     const value = (req as Request).headers[name]
     return Array.isArray(value) ? value.join(', ') : value
