@@ -109,9 +109,9 @@ describe('cacheResponses (express)', () => {
     server.on('connection', () => connections++)
     const first = get({ port, path: '/data' })
     first.on('error', () => {})
-    await expect.poll(() => counter.calls).toBe(1)
+    await expect.poll(() => counter.calls, { timeout: 10_000 }).toBe(1)
     const second = rawGet(server, '/data', {})
-    await expect.poll(() => connections).toBe(2)
+    await expect.poll(() => connections, { timeout: 10_000 }).toBe(2)
     first.destroy()
     const answered = await second
     expect(JSON.parse(answered.body.toString())).toEqual({ call: 2 })

@@ -102,7 +102,7 @@ describe('cache middleware (hono)', () => {
     clock.time += 15_000
     const stale = await app.request('/data')
     expect([stale.headers.get('x-cache'), (await json(stale)).call]).toEqual(['STALE', 1])
-    await expect.poll(() => calls).toBe(2)
+    await expect.poll(() => calls, { timeout: 10_000 }).toBe(2)
     const fresh = await app.request('/data')
     expect([fresh.headers.get('x-cache'), (await json(fresh)).call]).toEqual(['HIT', 2])
     // The refreshed entry is the handler's own answer, not the stale one's headers replayed.

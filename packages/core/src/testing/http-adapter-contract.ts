@@ -43,6 +43,8 @@ const NOT_STORED: readonly NotStoredCase[] = [
 ]
 
 const STATS_AUTH = { authorization: 'Bearer stats-token' }
+// Waiting for a background refresh on a loaded machine: long enough never to be the reason a case fails.
+const POLL = { timeout: 10_000, interval: 20 }
 
 async function withCase(
   harness: HttpAdapterHarness,
@@ -239,12 +241,12 @@ export function describeHttpAdapterContract(
             ctx.clock.advance(15_000)
             const stale = await ctx.client.request('GET', '/c/swr')
             expect([xCache(stale), JSON.parse(stale.text).call]).toEqual(['STALE', 1])
-            await expect.poll(() => ctx.calls('/c/swr')).toBe(2)
+            await expect.poll(() => ctx.calls('/c/swr'), POLL).toBe(2)
             await expect
               .poll(async () => {
                 const res = await ctx.client.request('GET', '/c/swr')
                 return [xCache(res), JSON.parse(res.text).call]
-              })
+              }, POLL)
               .toEqual(['HIT', 2])
             expect(ctx.calls('/c/swr')).toBe(2)
           })
