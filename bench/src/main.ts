@@ -19,6 +19,7 @@ import { heapScenario } from './scenarios/heap.ts'
 import { hitScenario } from './scenarios/hit.ts'
 import { httpScenarios } from './scenarios/http.ts'
 import { missScenario } from './scenarios/miss.ts'
+import { nestScenarios } from './scenarios/nestjs.ts'
 import { stampedeScenario } from './scenarios/stampede.ts'
 import { taggedReadScenario, tagInvalidationScenario } from './scenarios/tags.ts'
 import type { RunContext, ScenarioResult } from './scenarios/types.ts'
@@ -26,7 +27,7 @@ import { evaluateTargets, formatTargets } from './targets.ts'
 
 const QUICK: MeasureOptions = { warmupMs: 25, minTimeMs: 50, maxOps: 300_000 }
 const FULL: MeasureOptions = { warmupMs: 150, minTimeMs: 400, maxOps: 3_000_000 }
-const GROUPS = ['hit', 'miss', 'burst', 'tags', 'heap', 'http'] as const
+const GROUPS = ['hit', 'miss', 'burst', 'tags', 'heap', 'http', 'nestjs'] as const
 
 const { values: args } = parseArgs({
   options: {
@@ -111,6 +112,7 @@ try {
   await run('heap', 'heap per entry', async () => [await heapScenario(ctx, [...contenders, ...heapExtras])])
   // HTTP scenarios (express / fastify / hono) plug in here; see scenarios/http.ts.
   await run('http', 'http', () => httpScenarios(ctx, contenders))
+  await run('nestjs', 'nestjs', () => nestScenarios(ctx))
 } finally {
   await redis.stop()
 }
