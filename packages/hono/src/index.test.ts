@@ -112,6 +112,19 @@ describe('cache middleware (hono)', () => {
     expect(calls).toBe(2)
   })
 
+  it('runs the handler for a refresh even behind a second cache middleware on the route', async () => {
+    const { stack, clock } = makeStack()
+    const app = new Hono()
+    let calls = 0
+    app.use('/data', cache({ cache: stack, ttl: '10s', staleWhileRevalidate: '1m' }))
+    app.get('/data', cache({ cache: stack.namespace('inner'), ttl: '1h' }), (c) => c.json({ call: ++calls }))
+    await app.request('/data')
+    clock.time += 15_000
+    expect((await app.request('/data')).headers.get('x-cache')).toBe('STALE')
+    await expect.poll(() => calls, { timeout: 10_000 }).toBe(2)
+    expect((await json(await app.request('/data'))).call).toBe(2)
+  })
+
   it('refuses the old app option, naming it', () => {
     const { stack } = makeStack()
     expect(() => cache({ cache: stack, app: new Hono() } as never)).toThrow(/"app"/)

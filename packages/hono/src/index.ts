@@ -62,6 +62,9 @@ async function captureResponse(c: Context, maxBodySize: number): Promise<Handler
   return run
 }
 
+// Contexts whose remaining chain runs again as a background refresh.
+const refreshing = new WeakSet<Context>()
+
 /**
  * Hono middleware caching responses in a `CacheStack` on Node (no Web Cache API needed): safe by default
  * (GET/HEAD, 200, no credentials), whatever the handler answers with (`c.json`, `c.text`, `c.body`, a stream).
@@ -71,14 +74,9 @@ export function cache(options: CacheOptions): MiddlewareHandler {
   const maxBodySize = engine.options.maxBodySize
 
   return async (c, next) => {
+    // A refresh passes through any other cache middleware on its way to the handler.
+    if (refreshing.has(c)) return next()
     const info = requestInfo(c)
-    const role = engine.refreshRole(info)
-    if (role.role === 'foreign') return next()
-    if (role.role === 'owner') {
-      await next()
-      role.deliver(await captureResponse(c, maxBodySize))
-      return
-    }
     const decision = engine.decide(info)
     if (decision.action === 'bypass') {
       await next()
@@ -107,6 +105,7 @@ export function cache(options: CacheOptions): MiddlewareHandler {
           await answerSent(c)
           c.res = undefined
           c.finalized = false
+          refreshing.add(c)
           await next()
           return captureResponse(c, maxBodySize)
         },
