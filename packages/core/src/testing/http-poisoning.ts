@@ -115,6 +115,17 @@ export const POISONING_VECTORS: readonly PoisoningVector[] = [
     mayParseAlike: true,
   },
   {
+    name: 'a JSON body on HEAD',
+    attack: {
+      method: 'HEAD',
+      target: '/page',
+      headers: { 'content-type': 'application/json' },
+      body: '{"evil":true}',
+    },
+    bypass: 'request-body',
+    mayParseAlike: true,
+  },
+  {
     name: 'a chunked JSON body on GET',
     attack: {
       target: '/page',
@@ -193,13 +204,18 @@ interface Started {
   close(): Promise<void>
 }
 
-async function start(harness: PoisoningHarness, kind: ClientKind, cached: boolean): Promise<Started> {
+async function start(
+  harness: PoisoningHarness,
+  kind: ClientKind,
+  cached: boolean,
+  extra: Record<string, unknown> = {},
+): Promise<Started> {
   const clock = createManualClock(Date.UTC(2026, 0, 1))
   const cache = new CacheStack([new MemoryLayer()], { clock })
   let calls = 0
   const app = await harness.startPoisonable({
     cache,
-    options: cached ? { cacheStatusHeader: true, ttl: '1h' } : null,
+    options: cached ? { cacheStatusHeader: true, ttl: '1h', ...extra } : null,
     render: (view) => {
       calls++
       return renderPage(view)
@@ -296,6 +312,23 @@ export function describeHttpPoisoningContract(
             }
           })
         }
+
+        it('a route that keys a rewrite header (vary) caches it under its own key, never for others', async () => {
+          const app = await start(harness, kind, true, { vary: ['x-original-url'] })
+          try {
+            const attack: RawRequest = page({ 'x-original-url': '/admin' })
+            const first = await app.raw.request(attack)
+            expect([first.status, xCache(first)]).toEqual([200, 'MISS'])
+            expect(first.text).toContain('/admin')
+            const ordinary = await app.client.request('GET', '/page')
+            expect([xCache(ordinary), ordinary.text.includes('/admin')]).toEqual(['MISS', false])
+            const again = await app.raw.request(attack)
+            expect([xCache(again), again.text]).toEqual(['HIT', first.text])
+            expect(app.calls()).toBe(2)
+          } finally {
+            await app.close()
+          }
+        })
 
         it('ordinary traffic behind a proxy shares one entry whatever client it forwards', async () => {
           const app = await start(harness, kind, true)
