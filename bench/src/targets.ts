@@ -1,5 +1,6 @@
 // The targets of issue 3, each computed from the medians and marked MET or MISSED.
 import { fastestPeer } from './report.ts'
+import { OTEL_ROWS } from './scenarios/otel.ts'
 import type { Row, ScenarioResult } from './scenarios/types.ts'
 
 export interface TargetResult {
@@ -73,6 +74,8 @@ export function evaluateTargets(scenarios: readonly ScenarioResult[]): TargetRes
   const rawGetSet = find('miss-redis', 'ioredis GET+JSON')
   const tagged = cs('tagged-read-two-tier')
   const untagged = cs('untagged-read-two-tier')
+  const otelOff = find('otel-hit', OTEL_ROWS.off)
+  const otelSampledOut = find('otel-hit', OTEL_ROWS.sampledOut)
   const heap = cs('heap-per-entry')
   const map = find('heap-per-entry', 'Map')
 
@@ -125,6 +128,14 @@ export function evaluateTargets(scenarios: readonly ScenarioResult[]): TargetRes
       (r) => r <= 1.2,
       ['cachestack tagged', 'cachestack untagged'],
       (r) => `${x(r)} (tagged ${ns(median(tagged))} vs untagged ${ns(median(untagged))})`,
+    ),
+    check(
+      'in-memory hit, instrumentCache + sampler dropping all <= 1.5x an uninstrumented hit (issue 14)',
+      '<= 1.50x (time)',
+      [otelSampledOut, otelOff],
+      (r) => r <= 1.5,
+      ['sampled out', 'uninstrumented'],
+      (r) => `${x(r)} (sampled out ${ns(median(otelSampledOut))} vs uninstrumented ${ns(median(otelOff))})`,
     ),
     check(
       'heap per entry <= a Map holding the same objects',

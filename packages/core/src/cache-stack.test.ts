@@ -455,7 +455,12 @@ describe('events, stats and tracing', () => {
     const events: { operation: string; key?: string; hit?: boolean }[] = []
     const handlers = {
       start() {},
-      end() {},
+      // An in-memory hit is synchronous (traceSync): it ends on `end`, with `result` set.
+      end(message: object) {
+        if (!('result' in message)) return
+        const context = message as unknown as { operation: string; key?: string; hit?: boolean }
+        events.push({ operation: context.operation, key: context.key, hit: context.hit })
+      },
       asyncStart() {},
       asyncEnd(message: object) {
         const context = message as { operation: string; key?: string; hit?: boolean }

@@ -96,8 +96,7 @@ class CacheView {
       key.length > 0 &&
       engine.fastPath &&
       !engine.disconnected &&
-      (options === undefined || fastPathAllowed(options)) &&
-      !operationChannel.hasSubscribers
+      (options === undefined || fastPathAllowed(options))
     ) {
       const full = engine.generationPrefix === '' && this.#namespace === '' ? key : this.#view.full(key)
       const sampled = (++this.#l1Reads & (SAMPLE_EVERY - 1)) === 0
@@ -118,6 +117,8 @@ class CacheView {
           if (sampled) counters.latencies.add(performance.now() - started)
           if (engine.emitter.has('hit'))
             engine.emitter.emit('hit', { key: full, layer: l1.name, stale: false })
+          if (operationChannel.hasSubscribers)
+            return reads.tracedHit(this.#view, key, entry.value as T, l1.name, options)
           return Promise.resolve(entry.value as T)
         }
       }

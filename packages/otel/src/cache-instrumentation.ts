@@ -7,6 +7,7 @@ import {
   type Span,
   SpanKind,
   SpanStatusCode,
+  TraceFlags,
   trace,
 } from '@opentelemetry/api'
 import { errorType, exceptionOf } from './error-record.ts'
@@ -17,23 +18,30 @@ import type { NormalizedOptions } from './options.ts'
 const SPAN = Symbol('cachestack.otel.span')
 const STARTED = Symbol('cachestack.otel.started')
 const DONE = Symbol('cachestack.otel.done')
+/** On each cache span: its parent span, so `cache.status` can skip past cache spans. */
+const PARENT = Symbol('cachestack.otel.parent')
 
 /** A channel message with what this package keeps on it between `start` and `asyncEnd`. */
 type Tracked = OperationContext & { [SPAN]?: Span; [STARTED]?: number; [DONE]?: true }
 
-/** Each cache span's parent span: `cache.status` skips past cache spans to the server's or call's span. */
-const parents = new WeakMap<Span, Span | undefined>()
+type CacheSpan = Span & { [PARENT]?: Span | undefined }
 
 /** The innermost active span that is not a cache operation's (the server span, the RPC call's span). */
 export function activeOuterSpan(active: Span | undefined): Span | undefined {
-  let span = active
-  while (span !== undefined && parents.has(span)) span = parents.get(span)
+  let span = active as CacheSpan | undefined
+  while (span !== undefined && PARENT in span) span = span[PARENT]
   return span
 }
 
-/** Whether this message already has its span (bound-store mode starts it before `start` subscribers). */
+/** Whether this message was handled already (bound-store mode starts it before `start` subscribers). */
 export function isTracked(message: OperationContext): boolean {
-  return (message as Tracked)[SPAN] !== undefined
+  return (message as Tracked)[STARTED] !== undefined
+}
+
+/** A parent span the sampler said no to: its children are not sampled either (ParentBased, the SDK default). */
+function unsampledParent(parent: Context): boolean {
+  const span = trace.getSpan(parent)
+  return span !== undefined && (span.spanContext().traceFlags & TraceFlags.SAMPLED) === 0
 }
 
 /** SHA-256 of a key, 16 hex digits: enough to tell keys apart in a trace, not meant as secrecy. */
@@ -55,6 +63,9 @@ export class CacheInstrumentation {
   start(message: OperationContext, parent: Context): Context {
     const tracked = message as Tracked
     tracked[STARTED] = performance.now()
+    // No span under an unsampled parent: it would not be recorded, and making one (ids, context) is most
+    // of what instrumentation costs on an in-memory hit. Metrics still count the operation.
+    if (message.background !== true && unsampledParent(parent)) return parent
     const attributes: Attributes = {
       [ATTR.operation]: message.operation,
       [ATTR.name]: this.#options.name,
@@ -70,7 +81,7 @@ export class CacheInstrumentation {
       parent,
     )
     tracked[SPAN] = span
-    parents.set(span, trace.getSpan(parent))
+    ;(span as CacheSpan)[PARENT] = trace.getSpan(parent)
     if (span.isRecording()) this.#describe(span, message)
     return trace.setSpan(parent, span)
   }
@@ -105,19 +116,19 @@ export class CacheInstrumentation {
   /** Ends the span with what the operation learned, and records the metrics. */
   finish(message: OperationContext): void {
     const tracked = message as Tracked
-    const span = tracked[SPAN]
-    if (span === undefined || tracked[DONE]) return
+    if (tracked[STARTED] === undefined || tracked[DONE]) return
     tracked[DONE] = true
-    if (span.isRecording()) {
+    const span = tracked[SPAN]
+    if (span?.isRecording()) {
       if (message.hit !== undefined) span.setAttribute(ATTR.hit, message.hit)
       if (message.stale !== undefined) span.setAttribute(ATTR.stale, message.stale)
       if (message.layer !== undefined) span.setAttribute(ATTR.layer, message.layer)
       if (message.hits !== undefined) span.setAttribute(ATTR.hits, message.hits)
       if (message.coalesced === true) span.setAttribute(ATTR.coalesced, true)
     }
-    span.end()
+    span?.end()
     const failed = message.error !== undefined ? errorType(message.error) : undefined
-    this.#metrics.record(message, performance.now() - (tracked[STARTED] ?? 0), failed)
+    this.#metrics.record(message, performance.now() - tracked[STARTED], failed)
   }
 
   /** Stops the hit-ratio gauge. */

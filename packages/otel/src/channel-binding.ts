@@ -55,8 +55,9 @@ const handlers: Handlers = {
     if (!isTracked(message)) instrumentationOf(message)?.start(message, context.active())
   },
   end(message) {
-    // A synchronous throw ends the operation without asyncEnd.
-    if (message.error !== undefined) instrumentationOf(message)?.finish(message)
+    // A synchronous operation (traceSync: an in-memory hit) or a synchronous throw ends here, without
+    // asyncEnd; Node sets `result` or `error` before `end` only then.
+    if ('result' in message || message.error !== undefined) instrumentationOf(message)?.finish(message)
   },
   asyncStart() {},
   asyncEnd(message) {

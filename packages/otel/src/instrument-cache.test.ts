@@ -2,7 +2,7 @@ import { tracingChannel } from 'node:diagnostics_channel'
 import { CacheStack, type CacheStackOptions, OPERATION_CHANNEL, ValidationError } from '@cachestack/core'
 import { createManualClock } from '@cachestack/core/testing'
 import { SpanKind, SpanStatusCode, type Tracer } from '@opentelemetry/api'
-import { AlwaysOffSampler } from '@opentelemetry/sdk-trace'
+import { AlwaysOffSampler, ParentBasedSampler } from '@opentelemetry/sdk-trace'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { instrumentCache, keyHash } from './index.ts'
 import { createTelemetry, parentId, points, useAsyncContext } from './telemetry.fixture.ts'
@@ -241,6 +241,40 @@ describe('instrumentCache metrics', () => {
     )!
     expect(descriptor.descriptor.unit).toBe('ms')
     expect(points(metrics, 'cache.hit_ratio')).toEqual([[name, 2 / 4]])
+  })
+
+  it('makes no span under a parent the sampler dropped, and still counts the operation', async () => {
+    const telemetry = createTelemetry(new ParentBasedSampler({ root: new AlwaysOffSampler() }))
+    const cache = new CacheStack()
+    const stop = instrumentCache(cache, { tracer: telemetry.tracer, meter: telemetry.meter })
+    cleanups.push(
+      () => telemetry.shutdown(),
+      () => cache.disconnect(),
+      stop,
+    )
+    const { tracer } = telemetry
+    await tracer.startActiveSpan('unsampled request', async (request) => {
+      expect(request.isRecording()).toBe(false)
+      await cache.getOrSet('k', dbFactory(tracer, 1))
+      await cache.get('k')
+      request.end()
+    })
+    expect(telemetry.spans()).toEqual([])
+    const counted = points(await telemetry.collect(), 'cache.operations')
+    expect(counted).toEqual(
+      expect.arrayContaining([
+        [{ 'cache.operation': 'get', 'cache.result': 'miss', 'cache.name': 'default' }, 1],
+        [
+          {
+            'cache.operation': 'get',
+            'cache.result': 'hit',
+            'cache.layer': 'memory',
+            'cache.name': 'default',
+          },
+          1,
+        ],
+      ]),
+    )
   })
 
   it('keeps metrics when the tracer samples nothing', async () => {

@@ -22,8 +22,17 @@ export class OperationMetrics {
   readonly #operations: Counter
   readonly #duration: Histogram
   readonly #hitRatio: ObservableGauge
-  /** One frozen attribute set per combination: recording allocates nothing once warm. */
-  readonly #attributes = new Map<string, Attributes>()
+  /** One frozen attribute set per combination (operation → result → layer → error): no allocation once warm. */
+  readonly #attributes = new Map<string, Map<string, Map<string, Map<string, Attributes>>>>()
+  #last:
+    | {
+        operation: string
+        result: string | undefined
+        layer: string | undefined
+        errorType: string | undefined
+        attributes: Attributes
+      }
+    | undefined
   #hits = 0
   #misses = 0
   readonly #observe = (result: ObservableResult): void => {
@@ -76,15 +85,38 @@ export class OperationMetrics {
     layer: string | undefined,
     errorType: string | undefined,
   ): Attributes {
-    const id = `${operation}\0${result}\0${layer}\0${errorType}`
-    let attributes = this.#attributes.get(id)
+    // Most operations repeat the previous one's combination (a run of hits): skip the lookup then.
+    const last = this.#last
+    if (
+      last !== undefined &&
+      last.operation === operation &&
+      last.result === result &&
+      last.layer === layer &&
+      last.errorType === errorType
+    )
+      return last.attributes
+    const attributes = this.#lookup(operation, result, layer, errorType)
+    this.#last = { operation, result, layer, errorType, attributes }
+    return attributes
+  }
+
+  #lookup(
+    operation: string,
+    result: string | undefined,
+    layer: string | undefined,
+    errorType: string | undefined,
+  ): Attributes {
+    const byResult = at(this.#attributes, operation)
+    const byLayer = at(byResult, result ?? '')
+    const byError = at(byLayer, layer ?? '')
+    let attributes = byError.get(errorType ?? '')
     if (attributes === undefined) {
       const built: Attributes = { [ATTR.operation]: operation, [ATTR.name]: this.#name }
       if (result !== undefined) built[ATTR.result] = result
       if (layer !== undefined) built[ATTR.layer] = layer
       if (errorType !== undefined) built[ATTR.errorType] = errorType
       attributes = Object.freeze(built)
-      this.#attributes.set(id, attributes)
+      byError.set(errorType ?? '', attributes)
     }
     return attributes
   }
@@ -93,4 +125,10 @@ export class OperationMetrics {
   dispose(): void {
     this.#hitRatio.removeCallback(this.#observe)
   }
+}
+
+function at<V>(map: Map<string, Map<string, V>>, key: string): Map<string, V> {
+  let inner = map.get(key)
+  if (inner === undefined) map.set(key, (inner = new Map()))
+  return inner
 }

@@ -32,6 +32,10 @@ function record() {
   const handlers = handlersOf({
     start: (message: OperationContext) => void started.push(message),
     asyncEnd: (message: OperationContext) => void ended.push(message),
+    // A synchronous operation (an in-memory hit, traceSync) ends on `end`, with `result` set.
+    end: (message: OperationContext) => {
+      if ('result' in message) ended.push(message)
+    },
   })
   channel.subscribe(handlers)
   const stop = () => channel.unsubscribe(handlers)
@@ -227,6 +231,28 @@ describe('cachestack:operation', () => {
     })
     expect(value).toBe('old')
     expect(pick(ended[0]!)).toEqual({ operation: 'get', key: 'k', namespace: '', hit: false, stale: true })
+  })
+
+  it('publishes a fresh in-memory hit synchronously (start, end), async reads with asyncStart/asyncEnd', async () => {
+    const cache = stack()
+    await cache.set('k', 'v')
+    const events: string[] = []
+    const handlers = handlersOf({
+      start: (m) => void events.push(`start ${m.operation} hit=${m.hit}`),
+      end: (m) => void events.push(`end ${m.operation} result=${'result' in m ? String(m.result) : '-'}`),
+      asyncEnd: (m) => void events.push(`asyncEnd ${m.operation} hit=${m.hit}`),
+    })
+    channel.subscribe(handlers)
+    cleanups.push(() => channel.unsubscribe(handlers))
+    expect(await cache.get('k')).toBe('v')
+    expect(await cache.get('absent')).toBeUndefined()
+    expect(events).toEqual([
+      'start get hit=true',
+      'end get result=v',
+      'start get hit=undefined',
+      'end get result=-',
+      'asyncEnd get hit=false',
+    ])
   })
 
   it('publishes nothing and keeps the fast path when nobody subscribes', async () => {

@@ -56,6 +56,8 @@ export interface OperationContext {
   background?: boolean | undefined
   /** `refresh`: the message of the read that started it. */
   trigger?: OperationContext | undefined
+  /** What the operation answered: set by Node's `tracePromise` before `asyncEnd`, and before `end` for a synchronous in-memory hit. */
+  result?: unknown
   /** Set by Node's `tracePromise` when the operation rejects. */
   error?: unknown
 }

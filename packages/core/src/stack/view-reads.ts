@@ -195,3 +195,31 @@ async function inspectEntry(view: StackView, k: string): Promise<EntryInspection
     createdAt: Math.floor(entry.createdAt),
   }
 }
+
+/**
+ * A fresh L1 hit answers synchronously and runs no code of anyone's, so it publishes `start`, then `end`
+ * with `result` set (what `traceSync` publishes, without entering bound stores that nothing would run
+ * in): tracing keeps the fast path, and no promise chain is built for a subscriber.
+ */
+export function tracedHit<T>(
+  view: StackView,
+  key: string,
+  value: T,
+  layer: string,
+  options: ReadOptions | undefined,
+): Promise<T> {
+  const context: OperationContext = {
+    operation: 'get',
+    key: view.namespace + key,
+    namespace: view.namespace,
+    cache: view.root,
+    tags: options?.tags,
+    hit: true,
+    stale: false,
+    layer,
+  }
+  operationChannel.start.publish(context)
+  context.result = value
+  operationChannel.end.publish(context)
+  return Promise.resolve(value)
+}
