@@ -215,7 +215,12 @@ export function describeHttpAdapterContract(
         it('keeps one entry per session in private scope and bypasses requests without one', async () => {
           const session = (req: unknown) =>
             harness.header(req, 'cookie') ?? harness.header(req, 'authorization')
-          await withCase(harness, kind, { options: { scope: 'private', session } }, async (ctx) => {
+          // Marked private by the handler too: in private scope that is what it should say, and it is stored.
+          const spec: CaseSpec = {
+            options: { scope: 'private', session },
+            answer: () => ({ headers: [JSON_TYPE, ['cache-control', 'private, max-age=60']] }),
+          }
+          await withCase(harness, kind, spec, async (ctx) => {
             const alice = await ctx.client.request('GET', '/c/me', { cookie: 'sid=alice' })
             const bob = await ctx.client.request('GET', '/c/me', { authorization: 'Bearer bob' })
             const alice2 = await ctx.client.request('GET', '/c/me', { cookie: 'sid=alice' })
