@@ -249,7 +249,7 @@ export async function startApp(
   }).compile()
   const app = moduleRef.createNestApplication(
     platform === 'fastify' ? new FastifyAdapter() : new ExpressAdapter(),
-    { logger: false },
+    { logger: process.env.NEST_LOG ? undefined : false },
   )
   await app.listen(0, '127.0.0.1')
   const port = (app.getHttpServer().address() as { port: number }).port
