@@ -9,7 +9,10 @@ export async function createApp(
   statsToken?: string,
 ): Promise<{ app: FastifyInstance; db: PostsDb }> {
   const db = new PostsDb()
-  const app = Fastify()
+  // Meant to run behind a reverse proxy on the same host: `request.host` and `request.protocol` then come from
+  // its X-Forwarded-Host/Proto. The cache keys those headers, so a forged one is stored apart and never
+  // reaches other visitors (docs/http.md, Security).
+  const app = Fastify({ trustProxy: '127.0.0.1' })
   await app.register(cachestack, {
     cache,
     ttl: '30s',
@@ -23,7 +26,12 @@ export async function createApp(
   app.get<{ Querystring: { page?: string } }>(
     '/posts',
     { config: { cache: { tags: ['posts'] } } },
-    async (request) => db.list(Number(request.query.page ?? 1)),
+    async (request, reply) => {
+      const page = Number(request.query.page ?? 1)
+      // An absolute link built from the host and scheme the request came through: what poisoning targets.
+      reply.header('link', `<${request.protocol}://${request.host}/posts?page=${page + 1}>; rel="next"`)
+      return db.list(page)
+    },
   )
 
   app.get<{ Params: { id: string } }>(

@@ -29,3 +29,27 @@ it('answers a miss, then a hit without touching the database, and purges on a wr
     200,
   )
 })
+
+it('behind the proxy: a forged X-Forwarded-Host never reaches another visitor, ordinary traffic hits', async () => {
+  // What the proxy in front adds: the public host and scheme, and the client's address (one per visitor).
+  const proxied = async (client: string, extra: Record<string, string> = {}) => {
+    const res = await fetch(`${base}/posts?page=3`, {
+      headers: {
+        'x-forwarded-for': client,
+        'x-forwarded-host': 'api.example.com',
+        'x-forwarded-proto': 'https',
+        ...extra,
+      },
+    })
+    await res.arrayBuffer()
+    return [res.headers.get('x-cache'), res.headers.get('link')]
+  }
+  // The attacker comes first, while nothing is stored yet, through a proxy that passes its header on.
+  const attack = await proxied('203.0.113.66', { 'x-forwarded-host': 'evil.example' })
+  expect(attack).toEqual(['MISS', '<https://evil.example/posts?page=4>; rel="next"'])
+  const genuine = '<https://api.example.com/posts?page=4>; rel="next"'
+  expect(await proxied('198.51.100.1')).toEqual(['MISS', genuine])
+  for (const client of ['198.51.100.2', '198.51.100.3', '198.51.100.4']) {
+    expect(await proxied(client)).toEqual(['HIT', genuine])
+  }
+})

@@ -15,7 +15,17 @@ export function createApp(cache: CacheStack, statsToken?: string): { app: Hono; 
     tags: (c) => (c.req.param('id') ? ['posts', `post:${c.req.param('id')}`] : ['posts']),
   })
 
-  app.get('/posts', cached, async (c) => c.json(await db.list(Number(c.req.query('page') ?? 1))))
+  app.get('/posts', cached, async (c) => {
+    const page = Number(c.req.query('page') ?? 1)
+    // Hono has no trust-proxy setting: behind a proxy, a handler reads the forwarding headers itself. The
+    // cache keys them, so a forged X-Forwarded-Host is stored apart and never reaches other visitors
+    // (docs/http.md, Security).
+    const url = new URL(c.req.url)
+    const host = c.req.header('x-forwarded-host') ?? url.host
+    const proto = c.req.header('x-forwarded-proto') ?? url.protocol.slice(0, -1)
+    c.header('link', `<${proto}://${host}/posts?page=${page + 1}>; rel="next"`)
+    return c.json(await db.list(page))
+  })
 
   app.get('/posts/:id', cached, async (c) => {
     const post = await db.find(Number(c.req.param('id')))
