@@ -346,10 +346,16 @@ class CacheView {
     return healthCheck(this.#engine.layers)
   }
 
-  /** Resolves when every layer answers and the bus (if any) is subscribed. */
+  /**
+   * Resolves when every layer answers and the bus (if any) is subscribed. Bounded: while Redis is down
+   * or stalled it rejects within the layers' `commandTimeout` (default 1 s) with a `LayerError` (or a
+   * `BusError`), each with a stable `code`.
+   */
   async ready(): Promise<void> {
-    await this.#ready
-    await Promise.all(this.#engine.layers.map((layer) => layer.ping()))
+    await Promise.all([
+      this.#engine.sync.ready(this.#ready),
+      ...this.#engine.layers.map((layer) => layer.ping()),
+    ])
   }
 
   /** Listens to a typed event (one emitter per root stack; namespaces share it). */

@@ -48,6 +48,32 @@ export class LayerError extends CacheError {
   }
 }
 
+/** A Redis command did not answer within the layer's `commandTimeout` (the `cause` of a `LayerError`). */
+export class CommandTimeoutError extends CacheError {
+  readonly timeout: number
+  constructor(timeout: number) {
+    super('E_COMMAND_TIMEOUT', `Redis did not answer within ${timeout} ms`)
+    this.timeout = timeout
+  }
+}
+
+/**
+ * Redis is known to be unreachable (connection lost, or an earlier command still unanswered), so the
+ * command was not sent: it fails at once instead of waiting (the `cause` of a `LayerError`).
+ */
+export class RedisUnavailableError extends CacheError {
+  constructor(reason: string, cause?: unknown) {
+    super('E_REDIS_UNAVAILABLE', `Redis is unavailable: ${reason}`, { cause })
+  }
+}
+
+/** The bus could not subscribe (or publish) in time; `ready()` rejects with it while Redis is away. */
+export class BusError extends CacheError {
+  constructor(message: string, cause?: unknown) {
+    super('E_BUS_ERROR', message, { cause })
+  }
+}
+
 /** The circuit breaker guarding a factory is open. */
 export class CircuitOpenError extends CacheError {
   readonly key: string

@@ -26,7 +26,6 @@ export type { CacheEntry, CacheLayer, Clock, LayerContext, LayerWrite } from './
 export { FOREVER, systemClock } from './layer.ts'
 export type { MemoryEviction, MemoryLayerOptions, MemoryValueMode } from './layers/memory-layer.ts'
 export { MemoryLayer } from './layers/memory-layer.ts'
-export { CommandTimeoutError } from './layers/redis-commands.ts'
 export type { RedisLayerOptions } from './layers/redis-layer.ts'
 export { RedisLayer } from './layers/redis-layer.ts'
 export type {

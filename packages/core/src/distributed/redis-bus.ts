@@ -1,14 +1,18 @@
 import { randomUUID } from 'node:crypto'
 import type { Cluster, Redis } from 'ioredis'
-import { ValidationError } from '../errors.ts'
+import { BusError, ValidationError } from '../errors.ts'
 import { assertKnownOptions, optionNames } from '../internal/known-options.ts'
+import { ConnectionWatch, DEFAULT_COMMAND_TIMEOUT } from '../layers/redis-connection.ts'
 import type { BusMessage, CacheBus } from '../stack/bus-message.ts'
 import { Subscription } from './subscription.ts'
 import { decode, encode, type RejectReason } from './wire.ts'
 
 /** Options of `RedisBus`. */
 export interface RedisBusOptions {
-  /** The ioredis `Redis` or `Cluster` to publish with; the bus opens its own subscriber from it and never quits it. */
+  /**
+   * The ioredis `Redis` or `Cluster` to publish with; the bus opens its own subscriber from it and never
+   * quits it (closing it stays the caller's job). Its connection errors go to the stack's `error` event.
+   */
   client: Redis | Cluster
   /** The pub/sub channel every instance of one cache shares. @default 'cachestack:bus' */
   channel?: string | undefined
@@ -71,6 +75,9 @@ export class RedisBus implements CacheBus {
     handlerErrors: 0,
   }
   #subscription: Subscription | undefined
+  #started: Promise<void> | undefined
+  readonly #watch: ConnectionWatch
+  #onError: ((error: unknown) => void) | undefined
   #flushing = false
   #timer: NodeJS.Timeout | undefined
   #disposed = false
@@ -105,6 +112,9 @@ export class RedisBus implements CacheBus {
     this.channel = channel
     this.#secret = signingSecret === undefined ? undefined : Buffer.from(signingSecret)
     this.#queueSize = size
+    // Bounds each publish, fails it at once while Redis is known to be away, and takes the client's
+    // connection errors (ioredis prints them as "Unhandled error event" when nobody listens).
+    this.#watch = new ConnectionWatch(client, DEFAULT_COMMAND_TIMEOUT, (error) => this.#onError?.(error))
     client.on('ready', this.#onReady)
   }
 
@@ -118,7 +128,15 @@ export class RedisBus implements CacheBus {
     return this.#subscription?.connected ?? false
   }
 
-  async subscribe(handler: (message: BusMessage) => void, onReconnect: () => void): Promise<void> {
+  /**
+   * Subscribes; rejects with a `BusError` when Redis does not confirm within 1 s, and goes on trying in
+   * the background (a late subscription calls `onReconnect`: messages may have been missed meanwhile).
+   */
+  async subscribe(
+    handler: (message: BusMessage) => void,
+    onReconnect: () => void,
+    onError?: (error: unknown) => void,
+  ): Promise<void> {
     if (this.#subscription)
       throw new ValidationError('A RedisBus serves one stack: create one per stack', 'bus')
     const stats = this.#stats
@@ -146,7 +164,18 @@ export class RedisBus implements CacheBus {
         }
       },
     })
-    await this.#subscription.start()
+    this.#onError = onError
+    this.#started = this.#subscription.start(DEFAULT_COMMAND_TIMEOUT)
+    await this.#started
+  }
+
+  /** Resolves when the bus is subscribed; rejects with a `BusError` when it is not (Redis away). */
+  async ready(): Promise<void> {
+    if (!this.#started) throw new BusError('the bus is not subscribed: no stack uses it yet')
+    await this.#started.catch(() => {})
+    if (!this.listening) {
+      throw new BusError(`the bus is not subscribed to "${this.channel}": Redis does not answer`)
+    }
   }
 
   publish(message: BusMessage): void {
@@ -168,13 +197,15 @@ export class RedisBus implements CacheBus {
     this.#disposed = true
     this.#client.off('ready', this.#onReady)
     if (this.#timer) clearTimeout(this.#timer)
-    // A last chance for queued invalidations while the client may still answer.
-    if (this.#queue.size > 0) await this.#flush()
+    // A last chance for queued invalidations while the client may still answer (each publish is bounded).
+    if (this.#queue.size > 0 && !this.#watch.unavailable) await this.#flush()
+    this.#watch.dispose()
     await this.#subscription?.close()
   }
 
   async #send(message: BusMessage): Promise<void> {
-    await this.#client.publish(this.channel, encode(message, this.instanceId, this.#secret))
+    const payload = encode(message, this.instanceId, this.#secret)
+    await this.#watch.run(() => this.#client.publish(this.channel, payload))
     this.#stats.published++
   }
 

@@ -3,6 +3,7 @@ import type { Cluster, Redis } from 'ioredis'
 import { ValidationError } from '../errors.ts'
 import { assertKnownOptions, optionNames } from '../internal/known-options.ts'
 import { type Duration, parseDuration } from '../internal/units.ts'
+import { ConnectionWatch, DEFAULT_COMMAND_TIMEOUT } from '../layers/redis-connection.ts'
 import type { FlightLease, SharedWork, SingleFlight } from '../stack/single-flight.ts'
 import { Subscription } from './subscription.ts'
 
@@ -89,6 +90,8 @@ export class RedisSingleFlight implements SingleFlight {
   }
   #subscription: Subscription | undefined
   #subscribed: Promise<void> | undefined
+  /** Bounds every script call and fails it at once while Redis is known to be away. */
+  readonly #watch: ConnectionWatch
 
   constructor(options: RedisSingleFlightOptions) {
     if (typeof options !== 'object' || options === null) {
@@ -106,6 +109,8 @@ export class RedisSingleFlight implements SingleFlight {
     this.#lease = Math.round(ms)
     this.#prefix = prefix
     this.#channel = `${prefix}landed`
+    // Errors of a given client are the caller's (its layer or bus reports them); this only bounds waits.
+    this.#watch = new ConnectionWatch(client, DEFAULT_COMMAND_TIMEOUT, () => {})
     // Subscribe now rather than on the first miss: a cold burst should not wait for a connection.
     this.#subscribe().catch(() => {})
   }
@@ -119,7 +124,8 @@ export class RedisSingleFlight implements SingleFlight {
     try {
       await this.#subscribe()
     } catch {
-      return this.#unguarded(work)
+      // Not subscribed in time: waiters would not hear the holder, so run unguarded until it is.
+      if (!this.#subscription?.connected) return this.#unguarded(work)
     }
     for (;;) {
       work.signal.throwIfAborted()
@@ -127,7 +133,7 @@ export class RedisSingleFlight implements SingleFlight {
       const wake = this.#listen(key)
       let attempt: [0, number] | [1, string]
       try {
-        attempt = (await this.#client.eval(
+        attempt = (await this.#eval(
           ACQUIRE,
           2,
           ...this.#keys(key),
@@ -161,6 +167,7 @@ export class RedisSingleFlight implements SingleFlight {
     const subscription = this.#subscription
     this.#subscription = undefined
     this.#subscribed = undefined
+    this.#watch.dispose()
     await subscription?.close()
   }
 
@@ -171,7 +178,7 @@ export class RedisSingleFlight implements SingleFlight {
     const lease: FlightLease = {
       confirm: async () => {
         try {
-          const held = (await this.#client.eval(RENEW, 1, leaseKey, token, this.#lease)) === 1
+          const held = (await this.#eval(RENEW, 1, leaseKey, token, this.#lease)) === 1
           if (!held) this.#stats.fenced++
           stored = held
           return held
@@ -184,7 +191,7 @@ export class RedisSingleFlight implements SingleFlight {
       },
     }
     const renewal = setInterval(() => {
-      this.#client.eval(RENEW, 1, leaseKey, token, this.#lease).catch(() => {})
+      this.#eval(RENEW, 1, leaseKey, token, this.#lease).catch(() => {})
     }, this.#lease / 3)
     renewal.unref()
     try {
@@ -198,8 +205,12 @@ export class RedisSingleFlight implements SingleFlight {
     } finally {
       clearInterval(renewal)
       const message = `${stored ? 's' : 'r'}:${key}`
-      await this.#client.eval(RELEASE, 1, leaseKey, token, this.#channel, message).catch(() => {})
+      await this.#eval(RELEASE, 1, leaseKey, token, this.#channel, message).catch(() => {})
     }
+  }
+
+  #eval(script: string, keys: number, ...args: (string | number)[]): Promise<unknown> {
+    return this.#watch.run(() => this.#client.eval(script, keys, ...args))
   }
 
   #unguarded<T>(work: SharedWork<T>): Promise<T> {
@@ -234,11 +245,9 @@ export class RedisSingleFlight implements SingleFlight {
       },
     })
     this.#subscription = subscription
-    this.#subscribed = subscription.start()
-    this.#subscribed.catch(() => {
-      if (this.#subscription === subscription) this.#subscribed = undefined
-      subscription.close().catch(() => {})
-    })
+    // One bounded first attempt; the subscription keeps trying in the background after it.
+    this.#subscribed = subscription.start(DEFAULT_COMMAND_TIMEOUT)
+    this.#subscribed.catch(() => {})
     return this.#subscribed
   }
 

@@ -1,4 +1,5 @@
 import { type Cluster, Redis, type RedisOptions } from 'ioredis'
+import { BusError } from '../errors.ts'
 import { isCluster } from '../layers/redis-commands.ts'
 
 /** What a `Subscription` reports to its owner. */
@@ -36,23 +37,58 @@ export class Subscription {
     this.#handlers = handlers
   }
 
-  /** Resolves once the channel is subscribed. */
-  async start(): Promise<void> {
-    const connection = await this.#open()
-    await connection.subscribe(this.#channel)
+  /**
+   * Resolves once the channel is subscribed; rejects with a `BusError` when that takes longer than
+   * `timeout` (Redis down or not answering). The subscription goes on trying either way: once it is
+   * confirmed late, `reconnected` tells the owner that messages may have been missed meanwhile.
+   */
+  async start(timeout: number): Promise<void> {
+    let gaveUp = false
+    const subscribed = this.#open().then((connection) =>
+      connection.subscribe(this.#channel).then(
+        () => {
+          if (this.#connection !== connection || this.#closed) return
+          if (gaveUp && !this.#lost) this.#handlers.reconnected()
+        },
+        (error: unknown) => {
+          // Never confirmed: the next 'ready' subscribes again (and reports what may have been missed).
+          if (this.#connection === connection) this.#lost = true
+          throw error
+        },
+      ),
+    )
+    let timer: NodeJS.Timeout | undefined
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        gaveUp = true
+        reject(new BusError(`could not subscribe to "${this.#channel}" within ${timeout} ms`))
+      }, timeout)
+    })
+    try {
+      await Promise.race([
+        subscribed.catch((error: unknown) => {
+          gaveUp = true
+          throw new BusError(`could not subscribe to "${this.#channel}"`, error)
+        }),
+        late,
+      ])
+    } finally {
+      clearTimeout(timer)
+    }
   }
 
   get connected(): boolean {
     return this.#connection?.status === 'ready' && !this.#lost
   }
 
+  /** Closes the connection at once: a subscriber has nothing to flush, and `QUIT` could wait on a stalled Redis. */
   async close(): Promise<void> {
     this.#closed = true
     const connection = this.#connection
     this.#connection = undefined
     if (!connection) return
     connection.removeAllListeners('close')
-    await connection.quit().catch(() => connection.disconnect())
+    connection.disconnect()
   }
 
   async #open(): Promise<Redis> {
@@ -62,6 +98,11 @@ export class Subscription {
     const connection = isCluster(this.#client)
       ? new Redis({ ...(await this.#clusterNode(this.#client)), ...options })
       : this.#client.duplicate(options)
+    if (this.#closed) {
+      // Closed while waiting for the cluster: nobody will close this one.
+      connection.disconnect()
+      throw new BusError('the subscription was closed')
+    }
     this.#connection = connection
     // Connection errors are expected during an outage; the bus reports the outage through reconnects.
     connection.on('error', () => {})

@@ -69,29 +69,3 @@ export async function unlinkOnNode(node: Redis, keys: string[], cluster: boolean
 export function escapeGlob(literal: string): string {
   return literal.replace(/[*?[\]\\]/g, '\\$&')
 }
-
-/** A command that did not answer within the layer's `commandTimeout`. */
-export class CommandTimeoutError extends Error {
-  readonly code = 'E_COMMAND_TIMEOUT'
-  constructor(timeout: number) {
-    super(`Redis did not answer within ${timeout} ms`)
-    this.name = 'CommandTimeoutError'
-  }
-}
-
-/** `promise`, or a rejection with `CommandTimeoutError` after `timeout` ms, whichever comes first. */
-export function withTimeout<T>(promise: Promise<T>, timeout: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new CommandTimeoutError(timeout)), timeout)
-    promise.then(
-      (value) => {
-        clearTimeout(timer)
-        resolve(value)
-      },
-      (error: unknown) => {
-        clearTimeout(timer)
-        reject(error)
-      },
-    )
-  })
-}

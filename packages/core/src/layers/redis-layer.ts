@@ -2,15 +2,8 @@ import type { Cluster, Redis } from 'ioredis'
 import { LayerError, ValidationError } from '../errors.ts'
 import { CorruptedEntryError, EntryCodec } from '../internal/serialization.ts'
 import type { CacheEntry, CacheLayer, LayerContext, LayerWrite } from '../layer.ts'
-import {
-  escapeGlob,
-  execPipeline,
-  isCluster,
-  perSlot,
-  SCAN_COUNT,
-  unlinkOnNode,
-  withTimeout,
-} from './redis-commands.ts'
+import { escapeGlob, execPipeline, isCluster, perSlot, SCAN_COUNT, unlinkOnNode } from './redis-commands.ts'
+import { ConnectionWatch } from './redis-connection.ts'
 import { normalizeRedisLayerOptions, type RedisLayerOptions } from './redis-options.ts'
 
 export type { RedisLayerOptions } from './redis-options.ts'
@@ -30,7 +23,8 @@ export class RedisLayer implements CacheLayer {
   readonly #prefix: string
   readonly #codec: EntryCodec
   readonly #bytes: boolean
-  readonly #timeout: number | undefined
+  readonly #watch: ConnectionWatch
+  readonly #timeout: number
   readonly #allowUnprefixedClear: boolean
   #context: LayerContext | undefined
 
@@ -43,12 +37,12 @@ export class RedisLayer implements CacheLayer {
     this.#prefix = normalized.prefix
     this.#codec = new EntryCodec(normalized.codec)
     this.#bytes = this.#codec.needsBytes
-    this.#timeout = normalized.commandTimeout
     this.#allowUnprefixedClear = normalized.allowUnprefixedClear
-    if (this.#ownsClient) {
-      // Without a listener ioredis logs every connection error to the console; the stack decides instead.
-      this.client.on('error', (error: unknown) => this.#context?.reportError(error, 'connection'))
-    }
+    this.#timeout = normalized.commandTimeout
+    // Given or created, the client's connection errors go to the stack's `error` event (once per outage).
+    this.#watch = new ConnectionWatch(this.client, normalized.commandTimeout, (error) =>
+      this.#context?.reportError(error, 'connection'),
+    )
   }
 
   attach(context: LayerContext): void {
@@ -59,12 +53,12 @@ export class RedisLayer implements CacheLayer {
     try {
       if (!this.#bytes) {
         // Plain JSON: one GET as a string and one JSON.parse, nothing else on the way.
-        const text = await this.#run(this.client.get(this.#prefix + key))
+        const text = await this.#run(() => this.client.get(this.#prefix + key))
         if (text === null) return undefined
         const entry = this.#codec.decodeText(text)
         if (entry !== undefined) return entry
       }
-      const data = await this.#run(this.client.getBuffer(this.#prefix + key))
+      const data = await this.#run(() => this.client.getBuffer(this.#prefix + key))
       if (data === null) return undefined
       return await this.#codec.decodeBytes(data)
     } catch (error) {
@@ -78,7 +72,7 @@ export class RedisLayer implements CacheLayer {
     const fullKeys = keys.map((key) => this.#prefix + key)
     let payloads: (string | Buffer | null)[]
     try {
-      payloads = await this.#run(this.#mget(fullKeys))
+      payloads = await this.#run(() => this.#mget(fullKeys))
     } catch (error) {
       throw this.#fail('getMany', error)
     }
@@ -90,7 +84,7 @@ export class RedisLayer implements CacheLayer {
     const payload = await this.#encode('set', entry)
     try {
       const fullKey = this.#prefix + key
-      await this.#run(
+      await this.#run(() =>
         px === undefined ? this.client.set(fullKey, payload) : this.client.set(fullKey, payload, 'PX', px),
       )
     } catch (error) {
@@ -104,9 +98,10 @@ export class RedisLayer implements CacheLayer {
     const payloads = await Promise.all(writes.map(({ entry }) => this.#encode('setMany', entry)))
     const fullKeys = writes.map(({ key }) => this.#prefix + key)
     try {
-      if (this.#cluster) {
-        await this.#run(
-          perSlot(this.#cluster, fullKeys, (pipeline, positions) => {
+      const cluster = this.#cluster
+      if (cluster) {
+        await this.#run(() =>
+          perSlot(cluster, fullKeys, (pipeline, positions) => {
             for (const i of positions) {
               const px = pxs[i]
               if (px === undefined) pipeline.set(fullKeys[i]!, payloads[i]!)
@@ -122,7 +117,7 @@ export class RedisLayer implements CacheLayer {
         if (px === undefined) pipeline.set(fullKeys[i]!, payloads[i]!)
         else pipeline.set(fullKeys[i]!, payloads[i]!, 'PX', px)
       }
-      await this.#run(execPipeline(pipeline))
+      await this.#run(() => execPipeline(pipeline))
     } catch (error) {
       throw this.#fail('setMany', error)
     }
@@ -130,7 +125,7 @@ export class RedisLayer implements CacheLayer {
 
   async delete(key: string): Promise<boolean> {
     try {
-      return (await this.#run(this.client.unlink(this.#prefix + key))) > 0
+      return (await this.#run(() => this.client.unlink(this.#prefix + key))) > 0
     } catch (error) {
       throw this.#fail('delete', error)
     }
@@ -140,9 +135,10 @@ export class RedisLayer implements CacheLayer {
     if (keys.length === 0) return 0
     const fullKeys = [...new Set(keys)].map((key) => this.#prefix + key)
     try {
-      if (!this.#cluster) return await this.#run(this.client.unlink(...fullKeys))
-      const replies = await this.#run(
-        perSlot(this.#cluster, fullKeys, (pipeline, positions) => {
+      const cluster = this.#cluster
+      if (!cluster) return await this.#run(() => this.client.unlink(...fullKeys))
+      const replies = await this.#run(() =>
+        perSlot(cluster, fullKeys, (pipeline, positions) => {
           pipeline.unlink(...positions.map((i) => fullKeys[i]!))
         }),
       )
@@ -167,7 +163,7 @@ export class RedisLayer implements CacheLayer {
       await Promise.all(
         nodes.map(async (node) => {
           for await (const batch of this.#scan(node, pattern)) {
-            await this.#run(unlinkOnNode(node, batch, this.#cluster !== undefined))
+            await this.#run(() => unlinkOnNode(node, batch, this.#cluster !== undefined))
           }
         }),
       )
@@ -207,7 +203,7 @@ export class RedisLayer implements CacheLayer {
 
   async has(key: string): Promise<boolean> {
     try {
-      return (await this.#run(this.client.exists(this.#prefix + key))) === 1
+      return (await this.#run(() => this.client.exists(this.#prefix + key))) === 1
     } catch (error) {
       throw this.#fail('has', error)
     }
@@ -216,7 +212,7 @@ export class RedisLayer implements CacheLayer {
   async ttl(key: string): Promise<number | undefined> {
     let remaining: number
     try {
-      remaining = await this.#run(this.client.pttl(this.#prefix + key))
+      remaining = await this.#run(() => this.client.pttl(this.#prefix + key))
     } catch (error) {
       throw this.#fail('ttl', error)
     }
@@ -226,20 +222,34 @@ export class RedisLayer implements CacheLayer {
 
   async ping(): Promise<void> {
     try {
-      await this.#run(this.client.ping())
+      await this.#run(() => this.client.ping())
     } catch (error) {
       throw this.#fail('ping', error)
     }
   }
 
-  /** Quits the client when the layer created it; a client given in `options.client` stays open. */
+  /**
+   * Quits the client when the layer created it; a client given in `options.client` stays open (and is
+   * the caller's to close). Returns within `commandTimeout`: a Redis that does not answer `QUIT` in time,
+   * or a connection that is down, is simply closed.
+   */
   async dispose(): Promise<void> {
+    const unavailable = this.#watch.unavailable
+    this.#watch.dispose()
     if (!this.#ownsClient) return
-    try {
-      await this.client.quit()
-    } catch {
-      this.client.disconnect()
+    const client = this.client
+    if (unavailable || client.status !== 'ready') {
+      client.disconnect()
+      return
     }
+    let timer: NodeJS.Timeout | undefined
+    const late = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, this.#timeout)
+    })
+    await Promise.race([client.quit().catch(() => {}), late])
+    clearTimeout(timer)
+    // Closes the socket when QUIT went unanswered; after a QUIT that was answered it changes nothing.
+    client.disconnect()
   }
 
   async #mget(fullKeys: string[]): Promise<(string | Buffer | null)[]> {
@@ -287,7 +297,7 @@ export class RedisLayer implements CacheLayer {
   async #discard(key: string, error: CorruptedEntryError, operation = 'get'): Promise<undefined> {
     this.#context?.reportError(error, operation, key)
     try {
-      await this.#run(this.client.unlink(this.#prefix + key))
+      await this.#run(() => this.client.unlink(this.#prefix + key))
     } catch {
       // The key expires or is overwritten eventually; the read itself already answered.
     }
@@ -297,7 +307,7 @@ export class RedisLayer implements CacheLayer {
   async *#scan(node: Redis, pattern: string): AsyncGenerator<string[]> {
     let cursor = '0'
     do {
-      const [next, keys] = await this.#run(node.scan(cursor, 'MATCH', pattern, 'COUNT', SCAN_COUNT))
+      const [next, keys] = await this.#run(() => node.scan(cursor, 'MATCH', pattern, 'COUNT', SCAN_COUNT))
       cursor = next
       if (keys.length > 0) yield keys
     } while (cursor !== '0')
@@ -308,14 +318,15 @@ export class RedisLayer implements CacheLayer {
     let masters = this.#cluster.nodes('master')
     if (masters.length === 0) {
       // The node list fills in once the cluster has connected; a PING waits for that.
-      await this.#run(this.#cluster.ping())
+      const cluster = this.#cluster
+      await this.#run(() => cluster.ping())
       masters = this.#cluster.nodes('master')
     }
     return masters
   }
 
-  #run<T>(promise: Promise<T>): Promise<T> {
-    return this.#timeout === undefined ? promise : withTimeout(promise, this.#timeout)
+  #run<T>(send: () => Promise<T>): Promise<T> {
+    return this.#watch.run(send)
   }
 
   #fail(operation: string, error: unknown): LayerError {

@@ -4,6 +4,7 @@ import type { CompressionName } from '../internal/compression.ts'
 import { assertKnownOptions, optionNames } from '../internal/known-options.ts'
 import type { EntryCodecOptions, SerializerOption } from '../internal/serialization.ts'
 import { type Duration, optionalDuration, parseSize, type Size } from '../internal/units.ts'
+import { DEFAULT_COMMAND_TIMEOUT } from './redis-connection.ts'
 
 /** Options of `RedisLayer`. Give exactly one of `client`, `url` / `redisOptions`, or `cluster`. */
 export interface RedisLayerOptions {
@@ -30,7 +31,11 @@ export interface RedisLayerOptions {
   compressionThreshold?: Size | undefined
   /** A compressed entry that would inflate past this is treated as corrupted (a miss). @default '64mb' */
   maxDecompressedSize?: Size | undefined
-  /** A command that does not answer within this rejects with a `LayerError`. @default undefined (no limit) */
+  /**
+   * A command that does not answer within this rejects with a `LayerError` (cause `CommandTimeoutError`);
+   * while the connection is down, or after such a timeout until Redis answers again, commands fail at
+   * once (cause `RedisUnavailableError`). `dispose()` also returns within it. @default '1s'
+   */
   commandTimeout?: Duration | undefined
   /** Let `clear()` run when both the layer prefix and the clear prefix are empty (wipes the database). @default false */
   allowUnprefixedClear?: boolean | undefined
@@ -44,7 +49,7 @@ export interface NormalizedRedisLayerOptions {
   readonly name: string
   readonly prefix: string
   readonly codec: EntryCodecOptions
-  readonly commandTimeout: number | undefined
+  readonly commandTimeout: number
   readonly allowUnprefixedClear: boolean
 }
 
@@ -123,8 +128,8 @@ export function normalizeRedisLayerOptions(options: RedisLayerOptions): Normaliz
   if (maxDecompressedSize < 1) {
     throw new ValidationError('"maxDecompressedSize" must be at least 1 byte', 'maxDecompressedSize')
   }
-  const commandTimeout = optionalDuration(options.commandTimeout, 'commandTimeout')
-  if (commandTimeout !== undefined && commandTimeout < 1) {
+  const commandTimeout = optionalDuration(options.commandTimeout, 'commandTimeout') ?? DEFAULT_COMMAND_TIMEOUT
+  if (commandTimeout < 1) {
     throw new ValidationError(
       `"commandTimeout" must be at least 1 ms; got ${commandTimeout}`,
       'commandTimeout',
@@ -174,6 +179,8 @@ function resolveClient(options: RedisLayerOptions): { client: Redis | Cluster; o
   if (url !== undefined && (typeof url !== 'string' || url === '')) {
     throw new ValidationError('"url" must be a non-empty string', 'url')
   }
-  const created = url === undefined ? new Redis(redisOptions ?? {}) : new Redis(url, redisOptions ?? {})
-  return { client: created, ownsClient: true }
+  // ioredis holds a command through 20 reconnect attempts (~10 s) by default; the layer fails it when the
+  // connection drops, and one retry keeps ioredis from sending it much later, after the layer gave up.
+  const created = { maxRetriesPerRequest: 1, ...redisOptions }
+  return { client: url === undefined ? new Redis(created) : new Redis(url, created), ownsClient: true }
 }

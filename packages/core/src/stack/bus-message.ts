@@ -17,8 +17,17 @@ export const BUS_VERSION = 1
 
 /** A transport that carries `BusMessage`s between instances (see `RedisBus`). */
 export interface CacheBus {
-  /** Starts delivering messages from other instances to `handler`; resolves once subscribed. */
-  subscribe(handler: (message: BusMessage) => void, onReconnect: () => void): Promise<void>
+  /**
+   * Starts delivering messages from other instances to `handler`; resolves once subscribed. `onError`
+   * receives the bus's connection errors (the stack emits them as `error` events).
+   */
+  subscribe(
+    handler: (message: BusMessage) => void,
+    onReconnect: () => void,
+    onError?: (error: unknown) => void,
+  ): Promise<void>
+  /** Resolves when messages from other instances arrive; rejects with a typed error when they cannot. */
+  ready?(): Promise<void>
   /** Sends a message to every other instance; failures are queued and retried by the bus. */
   publish(message: BusMessage): void
   /** Stops and releases the bus. */

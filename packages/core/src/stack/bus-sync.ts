@@ -45,7 +45,22 @@ export class BusSync {
       () => {
         local.distrust().catch(failed)
       },
+      failed,
     )
+  }
+
+  /**
+   * Settles once `started` (the first subscription attempt) has: resolves when the bus is subscribed,
+   * rejects with the bus's typed error when it is not (a bus without `ready()` answers with `started`).
+   */
+  async ready(started: Promise<unknown>): Promise<void> {
+    const bus = this.#bus
+    if (!bus?.ready) {
+      await started
+      return
+    }
+    await started.then(undefined, () => {})
+    await bus.ready()
   }
 
   /** Keys written here: other instances drop their local copies. */
