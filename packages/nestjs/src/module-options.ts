@@ -18,8 +18,10 @@ interface CommonOptions {
   disconnectOnShutdown?: boolean
 }
 
-/** Either a stack built elsewhere... */
-export interface ExistingStackOptions extends CommonOptions {
+/** Either a stack built elsewhere (stack options beside it are a type error, and a `ValidationError`)... */
+export interface ExistingStackOptions
+  extends CommonOptions,
+    Partial<Record<Exclude<keyof CacheStackOptions, keyof CommonOptions> | 'layers', never>> {
   /** The `CacheStack` to use. */
   cache: CacheStack
 }
@@ -28,6 +30,7 @@ export interface ExistingStackOptions extends CommonOptions {
 export interface NewStackOptions extends CommonOptions, CacheStackOptions {
   /** Layers, fastest first. @default one MemoryLayer */
   layers?: readonly CacheLayer[]
+  cache?: never
 }
 
 /** What `forRoot` takes and a `forRootAsync` factory returns. */
@@ -54,8 +57,10 @@ export function resolveModuleOptions(options: unknown): ResolvedModuleOptions {
   if (options === null || typeof options !== 'object') {
     throw new ValidationError('CacheStackModule options must be an object', 'options')
   }
-  const { cache, layers, http, disconnectOnShutdown, stats, ...stackOptions } = options as NewStackOptions &
-    Partial<ExistingStackOptions> & { stats?: unknown }
+  const { cache, layers, http, disconnectOnShutdown, stats, ...stackOptions } = options as Omit<
+    NewStackOptions,
+    'cache'
+  > & { cache?: unknown; stats?: unknown }
   if (stats !== undefined) {
     throw new ValidationError(
       '"stats" adds a route, so it belongs to forRoot/forRootAsync options, not a factory',
