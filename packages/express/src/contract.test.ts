@@ -67,7 +67,7 @@ const harness: HttpAdapterHarness = {
   },
   async startPoisonable(app) {
     const server = express()
-    server.set('trust proxy', true)
+    server.set('trust proxy', 'loopback')
     server.use(express.json())
     const handler = (req: Request, res: Response) => {
       const body = app.render({

@@ -82,7 +82,7 @@ export function cacheResponses(options: CacheResponsesOptions): RequestHandler {
       dispatch: (extra) => {
         const app = req.app as unknown as { handle: NodeRequestHandler }
         const handle: NodeRequestHandler = (copy, out, done) => app.handle(copy, out, done)
-        dispatchDetached(handle, req.originalUrl, withoutConditionalHeaders(req.headers, extra))
+        dispatchDetached(handle, req.originalUrl, withoutConditionalHeaders(req.headers, extra), req.socket)
       },
     })
     if (outcome.action === 'send') return writeServerResponse(res, outcome.response)

@@ -40,7 +40,7 @@ const harness: HttpAdapterHarness = {
     return Array.isArray(value) ? value.join(', ') : value
   },
   async startPoisonable(app) {
-    const server = Fastify({ trustProxy: true })
+    const server = Fastify({ trustProxy: '127.0.0.1' })
     await server.register(cachestack, { cache: app.cache })
     server.get('/page', { config: { cache: app.options ?? false } }, async (request, reply) => {
       const q = request.url.indexOf('?')

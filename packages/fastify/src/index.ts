@@ -170,7 +170,9 @@ async function cachePlugin(fastify: FastifyInstance, options: CachePluginOptions
       },
       dispatch: (extra) => {
         const headers = withoutConditionalHeaders(request.headers, extra)
-        fastify.inject({ method: 'GET', url: request.url, headers }).catch(() => {})
+        // The client's address, so `trustProxy` trusts the copy's forwarding headers as it did the original's.
+        const remoteAddress = request.socket.remoteAddress
+        fastify.inject({ method: 'GET', url: request.url, headers, remoteAddress }).catch(() => {})
       },
     })
     await Promise.race([start, outcome])

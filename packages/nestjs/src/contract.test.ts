@@ -144,10 +144,10 @@ function harnessFor(platform: Platform): HttpAdapterHarness {
       }).compile()
       // Set up as behind a proxy: trust proxy on, Nest's default JSON body parsing.
       const nest = moduleRef.createNestApplication(
-        platform === 'fastify' ? new FastifyAdapter({ trustProxy: true }) : new ExpressAdapter(),
+        platform === 'fastify' ? new FastifyAdapter({ trustProxy: '127.0.0.1' }) : new ExpressAdapter(),
         { logger: false },
       )
-      if (platform === 'express') nest.getHttpAdapter().getInstance().set('trust proxy', true)
+      if (platform === 'express') nest.getHttpAdapter().getInstance().set('trust proxy', 'loopback')
       await nest.listen(0, '127.0.0.1')
       return { server: nest.getHttpServer() as Server, close: () => nest.close() }
     },

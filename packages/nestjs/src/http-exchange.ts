@@ -1,8 +1,9 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import { IncomingMessage, ServerResponse } from 'node:http'
-import { Socket } from 'node:net'
+import type { Socket } from 'node:net'
 import {
   CONDITIONAL_REQUEST_HEADERS,
+  detachedSocket,
   type HeaderList,
   type HttpRequestInfo,
   type OutgoingResponse,
@@ -85,7 +86,9 @@ export function httpExchange(request: unknown, response: unknown): HttpExchange 
         for (const name of CONDITIONAL_REQUEST_HEADERS) delete req.headers[name]
       },
       dispatch: (extra) => {
-        const copy = new ServerResponse(detachedRequest(url, withoutValidators(req.headers, extra)))
+        const copy = new ServerResponse(
+          detachedRequest(url, withoutValidators(req.headers, extra), req.socket),
+        )
         req.app?.handle(copy.req, copy, () => {})
       },
     }
@@ -105,14 +108,20 @@ export function httpExchange(request: unknown, response: unknown): HttpExchange 
     },
     dispatch: (extra) => {
       req.server
-        .inject({ method: 'GET', url: req.url, headers: withoutValidators(req.headers, extra) })
+        .inject({
+          method: 'GET',
+          url: req.url,
+          headers: withoutValidators(req.headers, extra),
+          remoteAddress: req.raw.socket.remoteAddress,
+        })
         .catch(() => {})
     },
   }
 }
 
-function detachedRequest(url: string, headers: IncomingHttpHeaders): IncomingMessage {
-  const message = new IncomingMessage(new Socket())
+function detachedRequest(url: string, headers: IncomingHttpHeaders, peer: Socket): IncomingMessage {
+  // The original's address and TLS flag, so `trust proxy` reads the copy's forwarding headers as it did the original's.
+  const message = new IncomingMessage(detachedSocket(peer))
   message.method = 'GET'
   message.url = url
   message.headers = headers

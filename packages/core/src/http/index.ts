@@ -2,8 +2,8 @@ export type { CapturedAnswer, CollectedBody, PendingAnswer } from './body.ts'
 export { captureAnswer, collectBody, toBytes } from './body.ts'
 export type { ServerResponseCaptureOptions } from './node-capture.ts'
 export { captureServerResponse, writeServerResponse } from './node-capture.ts'
-export type { NodeRequestHandler } from './node-dispatch.ts'
-export { dispatchDetached } from './node-dispatch.ts'
+export type { DetachedPeer, NodeRequestHandler } from './node-dispatch.ts'
+export { detachedSocket, dispatchDetached } from './node-dispatch.ts'
 export type {
   HttpCacheStore,
   HttpEntryOptions,

@@ -58,6 +58,7 @@ export type NotStoredReason =
   | 'event-stream'
   | 'too-large'
   | 'unseen'
+  | 'refresh-origin'
 
 function cacheControlDirectives(headers: HeaderList): Set<string> {
   const value = getHeader(headers, 'cache-control') ?? ''

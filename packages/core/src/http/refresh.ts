@@ -6,7 +6,7 @@ import type { CapturedResponse } from './stored-response.ts'
  * or the cache never saw it (the handler wrote around the adapter, as after Fastify's `reply.hijack()`, or
  * the client went away before the handler answered).
  */
-export type StreamedReason = 'too-large' | 'event-stream' | 'unseen'
+export type StreamedReason = 'too-large' | 'event-stream' | 'unseen' | 'refresh-origin'
 
 /** What running the handler gave: a buffered response, or one that was streamed straight to the client. */
 export type HandlerRun<Res> =
@@ -21,6 +21,8 @@ export const REFRESH_HEADER = 'x-cachestack-refresh'
 
 interface PendingRefresh {
   owner: object
+  /** The origin the refreshed request had; the copy must reach the handler with the same one. */
+  origin: string | undefined
   resolve(run: HandlerRun<unknown>): void
 }
 
@@ -34,13 +36,21 @@ export type RefreshRole =
   | { readonly role: 'foreign' }
   | { readonly role: 'owner'; deliver(run: HandlerRun<unknown>): void }
 
-/** Tells whether a request is a refresh dispatched by `owner`, by another cache, or a client request. */
-export function refreshRole(owner: object, header: string | undefined): RefreshRole {
+/**
+ * Tells whether a request is a refresh dispatched by `owner`, by another cache, or a client request. A
+ * refresh that reaches the application at another origin than the request it refreshes (the framework did
+ * not trust the detached copy's address, say, and read `Host` instead of `X-Forwarded-Host`) would store an
+ * answer with the wrong links under that request's key: its answer is delivered as not storable instead.
+ */
+export function refreshRole(owner: object, header: string | undefined, origin?: string): RefreshRole {
   if (!header) return { role: 'none' }
   const entry = pending.get(header)
   if (!entry) return { role: 'none' }
   if (entry.owner !== owner) return { role: 'foreign' }
   pending.delete(header)
+  if (entry.origin !== origin) {
+    return { role: 'owner', deliver: () => entry.resolve({ kind: 'streamed', reason: 'refresh-origin' }) }
+  }
   return { role: 'owner', deliver: entry.resolve }
 }
 
@@ -53,6 +63,7 @@ export function runRefresh<Res>(
   dispatch: (headers: Record<string, string>) => void,
   timeout: number,
   signal?: AbortSignal,
+  origin?: string,
 ): Promise<HandlerRun<Res>> {
   const id = randomUUID()
   return new Promise<HandlerRun<Res>>((resolve, reject) => {
@@ -66,6 +77,7 @@ export function runRefresh<Res>(
     signal?.addEventListener('abort', () => fail(signal.reason), { once: true })
     pending.set(id, {
       owner,
+      origin,
       resolve: (run) => {
         clearTimeout(timer)
         resolve(run as HandlerRun<Res>)

@@ -103,7 +103,7 @@ export class ResponseCache<Req, Res> {
 
   /** Is this request a background refresh (ours, or another cache's)? Check before `decide`. */
   refreshRole(request: HttpRequestInfo<Req>): RefreshRole {
-    return refreshRole(this, request.header('x-cachestack-refresh'))
+    return refreshRole(this, request.header('x-cachestack-refresh'), request.origin)
   }
 
   /** Decides from the request alone: cache it, run it and invalidate after, or bypass. */
@@ -233,7 +233,7 @@ export class ResponseCache<Req, Res> {
         background && handlers.refresh
           ? await withTimeout(handlers.refresh(), this.#refreshTimeout)
           : background && handlers.dispatch
-            ? await runRefresh<Res>(this, handlers.dispatch, this.#refreshTimeout)
+            ? await runRefresh<Res>(this, handlers.dispatch, this.#refreshTimeout, undefined, request.origin)
             : await handlers.produce()
       state.run = run
       if (run.kind === 'streamed') {

@@ -39,9 +39,10 @@ export interface PoisonableApp {
 /** What an adapter supplies to run `describeHttpPoisoningContract`. */
 export interface PoisoningHarness {
   /**
-   * Starts the framework on 127.0.0.1 (port 0) set up as an app behind a proxy is: its trust-proxy setting on
-   * (Express `trust proxy`, Fastify `trustProxy`; Hono has none), its usual JSON body parsing, its default
-   * routing; `GET /page` (and HEAD) answered by `app.render` and cached with `app.options` unless they are null.
+   * Starts the framework on 127.0.0.1 (port 0) set up as an app behind a proxy on the same host is: its
+   * trust-proxy setting trusting loopback addresses only (Express `trust proxy: 'loopback'`, Fastify
+   * `trustProxy: '127.0.0.1'`; Hono has none), its usual JSON body parsing, its default routing; `GET /page`
+   * (and HEAD) answered by `app.render` and cached with `app.options` unless they are null.
    */
   startPoisonable(app: PoisonableApp): Promise<StartedApp>
 }
@@ -196,6 +197,7 @@ export function renderPage(view: FrameworkView): string {
 }
 
 interface Started {
+  clock: ReturnType<typeof createManualClock>
   /** The port, which the rendered page shows (the reference and the cached app listen on different ones). */
   port: number
   client: ContractClient
@@ -225,6 +227,7 @@ async function start(
   const { port } = app.server.address() as AddressInfo
   const raw = await RawHttpClient.open(port)
   return {
+    clock,
     port,
     client,
     raw,
@@ -325,6 +328,31 @@ export function describeHttpPoisoningContract(
             const again = await app.raw.request(attack)
             expect([xCache(again), again.text]).toEqual(['HIT', first.text])
             expect(app.calls()).toBe(2)
+          } finally {
+            await app.close()
+          }
+        })
+
+        it('a stale-while-revalidate refresh of a proxied request is answered for the same origin', async () => {
+          const app = await start(harness, kind, true, { ttl: '10s', staleWhileRevalidate: '1m' })
+          try {
+            const headers = { 'x-forwarded-host': 'www.example', 'x-forwarded-proto': 'https' }
+            const first = await app.client.request('GET', '/page?swr=1', headers)
+            expect(xCache(first)).toBe('MISS')
+            app.clock.advance(11_000)
+            const stale = await app.client.request('GET', '/page?swr=1', headers)
+            expect([xCache(stale), stale.text]).toEqual(['STALE', first.text])
+            // The refresh runs in the background; wait for it (bounded) rather than for a fixed time.
+            for (let i = 0; i < 200 && app.calls() < 2; i++) await new Promise((r) => setTimeout(r, 5))
+            expect(app.calls(), 'the refresh ran').toBe(2)
+            let refreshed = await app.client.request('GET', '/page?swr=1', headers)
+            for (let i = 0; i < 200 && xCache(refreshed) !== 'HIT'; i++) {
+              await new Promise((r) => setTimeout(r, 5))
+              refreshed = await app.client.request('GET', '/page?swr=1', headers)
+            }
+            // A copy of the request that reached the framework from an untrusted address would have been
+            // answered for the internal host (Express read Host instead of X-Forwarded-Host) and stored.
+            expect([xCache(refreshed), refreshed.text]).toEqual(['HIT', first.text])
           } finally {
             await app.close()
           }
