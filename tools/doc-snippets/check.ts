@@ -81,10 +81,16 @@ export function checkSnippets(
 ): SnippetProblem[] {
   const base = ts.readConfigFile(join(ROOT, 'tsconfig.base.json'), ts.sys.readFile)
   const parsed = ts.parseJsonConfigFileContent(base.config, ts.sys, ROOT)
+  // A user's strict project, not this repository's extra rules (erasableSyntaxOnly would refuse Nest's
+  // constructor parameter properties, which Nest users write everywhere).
   const options: ts.CompilerOptions = {
     ...parsed.options,
     strict: true,
     exactOptionalPropertyTypes: true,
+    erasableSyntaxOnly: false,
+    verbatimModuleSyntax: false,
+    noUncheckedIndexedAccess: false,
+    emitDecoratorMetadata: true,
     noEmit: true,
   }
   const virtual = new Map<string, { snippet: Snippet; text: string; offset: number }>()

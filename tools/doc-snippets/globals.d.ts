@@ -15,6 +15,13 @@ interface Product {
   draft: boolean
   volatile: boolean
 }
+interface NewPost {
+  title: string
+}
+/** A framework's request type in the adapter-contract example. */
+interface MyRequest {
+  headers: Record<string, string | undefined>
+}
 interface Session {
   userId: string
 }
@@ -38,6 +45,8 @@ declare const input: User
 declare const value: string
 declare const items: { id: string; name: string }[]
 declare const url: string
+declare const cache: import('@cachestack/core').CacheStack
+declare const server: import('node:http').Server
 declare const client: import('ioredis').Redis
 declare const layers: import('@cachestack/core').CacheLayer[]
 declare const sessions: import('@cachestack/core').CacheStack
@@ -46,3 +55,12 @@ declare function search(query: string, page: number): Promise<Post[]>
 declare function fetchLeaderboard(): Promise<{ name: string; score: number }[]>
 declare function fetchPost(): Promise<Post>
 declare const MyLayer: new () => import('@cachestack/core').CacheLayer
+
+// @nestjs/config is not a dependency of this repository; the slice the Nest README uses.
+declare module '@nestjs/config' {
+  export class ConfigModule {}
+  export class ConfigService {
+    get<T = string>(key: string, fallback: T): T
+    getOrThrow<T = string>(key: string): T
+  }
+}

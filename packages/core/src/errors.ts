@@ -108,6 +108,30 @@ export class ValidationError extends TypeError {
   }
 }
 
+/**
+ * `set` (or a factory) produced a value that a layer of the stack cannot store faithfully: a function,
+ * a symbol, a class instance, `NaN`, or (depending on the layers and serializer) a Date, Map, Set, byte
+ * array or BigInt. Refused before any layer is written, the same whatever layer is the culprit.
+ */
+export class UnstorableValueError extends ValidationError {
+  readonly key: string
+  /** Where in the value: `''` for the value itself, `.a.b[2]` inside it. */
+  readonly path: string
+  /** The first layer that could not hold it. */
+  readonly layer: string
+  constructor(key: string, path: string, what: string, layer: string, consequence: string) {
+    const where = path === '' ? 'the value' : `value${path}`
+    super(
+      `Cannot cache "${key}": ${where} is ${what}, which layer "${layer}" ${consequence} (see "Values" in docs/core.md)`,
+      'value',
+    )
+    this.name = 'UnstorableValueError'
+    this.key = key
+    this.path = path
+    this.layer = layer
+  }
+}
+
 /** The stack was disconnected; no further operation is accepted. */
 export class DisconnectedError extends CacheError {
   constructor() {

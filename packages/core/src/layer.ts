@@ -1,3 +1,5 @@
+import type { ValueSupport } from './internal/value-check.ts'
+
 /** Anything that tells the time in epoch milliseconds. Inject a fake one in tests. */
 export interface Clock {
   now(): number
@@ -58,6 +60,11 @@ export interface CacheLayer {
   readonly name: string
   /** True for a layer private to this process (memory); false for shared stores (Redis, memcached, disk). */
   readonly isLocal: boolean
+  /**
+   * The kinds of values beyond plain JSON data this layer gives back unchanged (dates, maps, byte
+   * arrays...). The stack refuses, on every layer, a value some layer cannot hold. @default plain JSON only
+   */
+  readonly storable?: ValueSupport
   /** Called once by the stack that owns the layer. */
   attach?(context: LayerContext): void
   get(key: string): CacheEntry | undefined | Promise<CacheEntry | undefined>

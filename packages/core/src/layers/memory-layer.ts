@@ -2,6 +2,7 @@ import { LayerError, ValidationError } from '../errors.ts'
 import { estimateBytes } from '../internal/estimate-bytes.ts'
 import { assertKnownOptions, optionNames } from '../internal/known-options.ts'
 import { optionalSize, type Size } from '../internal/units.ts'
+import { ANY_VALUES, STRUCTURED_VALUES, type ValueSupport } from '../internal/value-check.ts'
 import {
   type CacheEntry,
   type CacheLayer,
@@ -67,6 +68,8 @@ const ENTRY_OVERHEAD_BYTES = 96
 export class MemoryLayer implements CacheLayer {
   readonly name: string
   readonly isLocal = true
+  /** `'reference'` keeps any value; `'frozen-copy'` keeps what a structured clone keeps. */
+  readonly storable: ValueSupport
   readonly #store: EntryStore
   readonly #copy: boolean
   readonly #maxEntryBytes: number | undefined
@@ -116,6 +119,7 @@ export class MemoryLayer implements CacheLayer {
     }
     this.name = name
     this.#copy = values === 'frozen-copy'
+    this.storable = this.#copy ? STRUCTURED_VALUES : ANY_VALUES
     this.#maxEntryBytes = maxEntryBytes ?? maxBytes
     this.#measure = this.#maxEntryBytes !== undefined
     const storeOptions = { maxItems, maxBytes, now: () => this.#clock.now() }

@@ -1,6 +1,12 @@
 import type { Cluster, Redis } from 'ioredis'
 import { LayerError, ValidationError } from '../errors.ts'
 import { CorruptedEntryError, EntryCodec } from '../internal/serialization.ts'
+import {
+  CUSTOM_SERIALIZER_VALUES,
+  JSON_VALUES,
+  MSGPACK_VALUES,
+  type ValueSupport,
+} from '../internal/value-check.ts'
 import type { CacheEntry, CacheLayer, LayerContext, LayerWrite } from '../layer.ts'
 import { escapeGlob, execPipeline, isCluster, perSlot, SCAN_COUNT, unlinkOnNode } from './redis-commands.ts'
 import { ConnectionWatch } from './redis-connection.ts'
@@ -16,6 +22,8 @@ export type { RedisLayerOptions } from './redis-options.ts'
 export class RedisLayer implements CacheLayer {
   readonly name: string
   readonly isLocal = false
+  /** Plain JSON with `'json'`; dates, byte arrays and NaN too with `'msgpack'`; a custom serializer is trusted. */
+  readonly storable: ValueSupport
   /** The ioredis client in use (given or created). */
   readonly client: Redis | Cluster
   readonly #cluster: Cluster | undefined
@@ -36,6 +44,13 @@ export class RedisLayer implements CacheLayer {
     this.#ownsClient = normalized.ownsClient
     this.#prefix = normalized.prefix
     this.#codec = new EntryCodec(normalized.codec)
+    const serializer = normalized.codec.serializer
+    this.storable =
+      serializer === 'json'
+        ? JSON_VALUES
+        : serializer === 'msgpack'
+          ? MSGPACK_VALUES
+          : CUSTOM_SERIALIZER_VALUES
     this.#bytes = this.#codec.needsBytes
     this.#allowUnprefixedClear = normalized.allowUnprefixedClear
     this.#timeout = normalized.commandTimeout

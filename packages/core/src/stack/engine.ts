@@ -34,6 +34,7 @@ import type { SingleFlight } from './single-flight.ts'
 import { SlidingTtl } from './sliding.ts'
 import { HARD_INVALIDATED, TagRegistry } from './tags.ts'
 import { AccessProfiles, entryTtl, jitterTtl } from './ttl-policy.ts'
+import { ValuePolicy } from './value-policy.ts'
 import { resolveWriteBehind, WriteBehindQueue } from './write-behind.ts'
 
 /** A hit found by walking the layers. `freshUntil` accounts for soft tag invalidations. */
@@ -103,6 +104,8 @@ export class StackEngine {
   readonly rateLimiter: FetcherRateLimiter
   /** Hit counts of keys, for `adaptiveTtl`. */
   readonly profiles = new AccessProfiles()
+  /** Refuses values some layer would not give back unchanged. */
+  readonly values: ValuePolicy
   /** Throttles shared-layer writes of `slidingTtl` hits. */
   readonly sliding = new SlidingTtl()
   /** The queue of `writeStrategy: 'write-behind'`; `undefined` for write-through. */
@@ -136,6 +139,7 @@ export class StackEngine {
       throw new ValidationError('"generation" must be an integer', 'generation')
     }
     this.layers = list
+    this.values = new ValuePolicy(list)
     this.shared = new SharedState(list, this.tags)
     this.l1 = list[0]!.isLocal ? list[0] : undefined
     this.clock = options.clock ?? systemClock

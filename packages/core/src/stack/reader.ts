@@ -206,6 +206,7 @@ function startFlight(
       return undefined
     }
     if (options.shouldCache && !options.shouldCache(value)) return value
+    engine.values.assert(namespace + request.userKey, value)
     if (!flight.invalidated && !engine.disconnected && (await holds(lease))) {
       await engine
         .write(key, namespace, value, resolved, { createdAt: startedAt })

@@ -41,6 +41,7 @@ async function write(view: StackView, key: unknown, value: unknown, options: Ent
   engine.assertOpen()
   assertKey(key)
   assertValue(value, key)
+  engine.values.assert(view.namespace + key, value)
   if (options !== undefined) assertOptionsObject(options, ENTRY_OPTION_NAMES, SET_WHAT)
   const resolved = options === undefined ? engine.defaults : resolveEntryOptions(options, engine.defaults)
   await engine.write(view.full(key), view.namespace, value, resolved)
@@ -59,6 +60,7 @@ export function mset<T>(view: StackView, entries: readonly MsetEntry<T>[]): Prom
         assertKey(item?.key)
         assertKnownOptions(item, OBJECT_SET_NAMES, 'an option of an mset() item')
         assertValue(item.value, item.key)
+        view.engine.values.assert(view.namespace + item.key, item.value)
       }
       await Promise.all(entries.map(({ key, value, ...options }) => write(view, key, value, options)))
     },
