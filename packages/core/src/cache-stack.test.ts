@@ -491,6 +491,62 @@ describe('events, stats and tracing', () => {
     await cache.disconnect()
     await expect(cache.get('k')).rejects.toBeInstanceOf(DisconnectedError)
     await expect(cache.set('k', 2)).rejects.toBeInstanceOf(DisconnectedError)
+    // Every method that answers a promise rejects; none throws (issue 10: has, ttl, inspect did not check).
+    const calls: [string, () => Promise<unknown>][] = [
+      ['has', () => cache.has('k')],
+      ['missing', () => cache.missing('k')],
+      ['ttl', () => cache.ttl('k')],
+      ['inspect', () => cache.inspect('k')],
+      ['mget', () => cache.mget(['k'])],
+      ['getMany', () => cache.getMany(['k'])],
+      ['getOrSet', () => cache.getOrSet('k', () => 1)],
+      ['getOrThrow', () => cache.getOrThrow('k')],
+      ['pull', () => cache.pull('k')],
+      ['mset', () => cache.mset([{ key: 'k', value: 1 }])],
+      ['setForever', () => cache.setForever('k', 1)],
+      ['delete', () => cache.delete('k')],
+      ['deleteMany', () => cache.deleteMany(['k'])],
+      ['expire', () => cache.expire('k')],
+      ['clear', () => cache.clear()],
+      ['invalidateByTags', () => cache.invalidateByTags(['t'])],
+      ['expireByTag', () => cache.expireByTag('t')],
+      ['invalidateByPrefix', () => cache.invalidateByPrefix('p')],
+      ['invalidateByPattern', () => cache.invalidateByPattern('p*')],
+    ]
+    for (const [name, call] of calls) {
+      let promise: Promise<unknown> | undefined
+      expect(() => {
+        promise = call()
+      }, name).not.toThrow()
+      await expect(promise, name).rejects.toBeInstanceOf(DisconnectedError)
+    }
+  })
+
+  it('bad input rejects, it never throws synchronously', async () => {
+    const cache = stack()
+    const calls: [string, () => Promise<unknown>][] = [
+      ['deleteMany', () => cache.deleteMany(42 as never)],
+      ['getMany', () => cache.getMany(42 as never)],
+      ['mget', () => cache.mget(42 as never)],
+      ['mset', () => cache.mset(42 as never)],
+      ['invalidateByTags (tags)', () => cache.invalidateByTags(42 as never)],
+      ['invalidateByTags (mode)', () => cache.invalidateByTags(['t'], 'some' as never)],
+      ['expireByTags', () => cache.expireByTags([''])],
+      ['has', () => cache.has('')],
+      ['ttl', () => cache.ttl(42 as never)],
+      ['inspect', () => cache.inspect('')],
+      ['delete', () => cache.delete('')],
+      ['invalidateByPrefix', () => cache.invalidateByPrefix('')],
+      ['getOrSet', () => cache.getOrSet('k', 'nope' as never)],
+      ['set', () => cache.set('k', 1, 'soon' as never)],
+    ]
+    for (const [name, call] of calls) {
+      let promise: Promise<unknown> | undefined
+      expect(() => {
+        promise = call()
+      }, name).not.toThrow()
+      await expect(promise, name).rejects.toBeInstanceOf(ValidationError)
+    }
   })
 })
 

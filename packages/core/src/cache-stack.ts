@@ -179,7 +179,7 @@ class CacheView {
 
   /** Reads many keys at once (one round trip per layer); results in order. */
   getMany<T = unknown>(keys: KeysArg): Promise<(T | undefined)[]> {
-    return this.mget<T>(keysArg(keys).map((key) => ({ key })))
+    return rejecting(() => this.mget<T>(keysArg(keys).map((key) => ({ key }))))
   }
 
   /** True when a fresh entry exists (stale and invalidated entries do not count). */
@@ -236,7 +236,7 @@ class CacheView {
 
   /** Removes many keys (one round trip per layer); one `delete` event per key. */
   deleteMany(keys: KeysArg): Promise<void> {
-    return writes.deleteMany(this.#view, keysArg(keys))
+    return rejecting(() => writes.deleteMany(this.#view, keysArg(keys)))
   }
 
   /** Alias of `deleteMany`. */
@@ -261,7 +261,7 @@ class CacheView {
 
   /** Hard invalidation of entries carrying any (default) or all of the tags. */
   invalidateByTags(tags: TagsArg, mode: 'any' | 'all' = 'any'): Promise<void> {
-    return invalidation.invalidateByTags(this.#view, tagsArg(tags), mode, 'hard')
+    return rejecting(() => invalidation.invalidateByTags(this.#view, tagsArg(tags), mode, 'hard'))
   }
 
   /** AdonisJS/Bentocache form of `invalidateByTags`. */
@@ -276,7 +276,7 @@ class CacheView {
 
   /** Soft invalidation of entries carrying any (default) or all of the tags. */
   expireByTags(tags: TagsArg, mode: 'any' | 'all' = 'any'): Promise<void> {
-    return invalidation.invalidateByTags(this.#view, tagsArg(tags), mode, 'soft')
+    return rejecting(() => invalidation.invalidateByTags(this.#view, tagsArg(tags), mode, 'soft'))
   }
 
   /** Removes every key of this namespace starting with `prefix`, across layers and instances (SCAN on Redis). */
@@ -400,5 +400,14 @@ export class CacheStack extends CacheView {
     return this === CacheStack
       ? value instanceof CacheView
       : Function.prototype[Symbol.hasInstance].call(this, value)
+  }
+}
+
+/** Runs `run`, turning a synchronous throw (bad arguments) into a rejection: promise methods never throw. */
+function rejecting<R>(run: () => Promise<R>): Promise<R> {
+  try {
+    return run()
+  } catch (error) {
+    return Promise.reject(error)
   }
 }

@@ -8,6 +8,7 @@ import type { EntryInspection, MgetEntry } from './api-types.ts'
 import { assertOptionsObject, MGET_ITEM_NAMES, OBJECT_READ_NAMES, READ_WHAT } from './call-options.ts'
 import { remainingLifetime } from './entry-times.ts'
 import type { Factory } from './factory.ts'
+import { fastPathAllowed } from './fast-path.ts'
 import type { KeyArg } from './forms.ts'
 import { assertKey } from './keys.ts'
 import { READ_OPTION_NAMES, type ReadOptions } from './options.ts'
@@ -94,6 +95,7 @@ export function mget<T, G>(
         : undefined,
     }),
     async (context) => {
+      view.engine.assertOpen()
       if (!Array.isArray(entries)) throw new ValidationError('"entries" must be an array', 'entries')
       const items = entries.map((item) => (typeof item === 'string' ? { key: item } : item))
       for (const item of items) {
@@ -106,7 +108,9 @@ export function mget<T, G>(
       const results = items.map((item, i) => {
         const found = values[i]
         const { key, fetch, ...options } = item
-        if (found && found.freshUntil > engine.clock.now()) {
+        // The shortcut is a plain fresh hit; forceFresh, slidingTtl, refreshAhead and adaptiveTtl (the
+        // item's or the stack's) need what get does on a hit, so those items take get's path.
+        if (found && found.freshUntil > engine.clock.now() && engine.fastPath && fastPathAllowed(options)) {
           hits++
           countHit(engine, view.full(key), undefined, found, false)
           return entryValue(found.entry) as T | undefined
@@ -124,6 +128,7 @@ export function has(view: StackView, key: string): Promise<boolean> {
   return view.trace(
     () => ({ operation: 'has', key: view.visible(key) }),
     async (context) => {
+      view.engine.assertOpen()
       assertKey(key)
       const found = await view.engine.lookup(view.full(key))
       const fresh = found !== undefined && found.freshUntil > view.engine.clock.now() && !found.entry.missing
@@ -143,6 +148,7 @@ export function ttl(view: StackView, key: string): Promise<number | undefined> {
   return view.trace(
     () => ({ operation: 'ttl', key: view.visible(key) }),
     async (context) => {
+      view.engine.assertOpen()
       assertKey(key)
       const found = await view.engine.lookup(view.full(key))
       if (context) report(view, context, found)
@@ -170,6 +176,7 @@ export function inspect(view: StackView, key: string): Promise<EntryInspection |
 }
 
 async function inspectEntry(view: StackView, k: string): Promise<EntryInspection | undefined> {
+  view.engine.assertOpen()
   assertKey(k)
   const full = view.full(k)
   const engine = view.engine
