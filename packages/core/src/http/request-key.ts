@@ -71,7 +71,9 @@ export const QUERY_PARSER_LIMIT = 1000
 
 function decodedName(pair: string): string {
   const eq = pair.indexOf('=')
-  const name = (eq === -1 ? pair : pair.slice(0, eq)).replaceAll('+', ' ')
+  const raw = eq === -1 ? pair : pair.slice(0, eq)
+  if (!raw.includes('%') && !raw.includes('+')) return raw
+  const name = raw.replaceAll('+', ' ')
   try {
     return decodeURIComponent(name)
   } catch {
@@ -81,8 +83,11 @@ function decodedName(pair: string): string {
 
 /** `a` for `a`, `a[]`, `a[0][b]` and `a.b`: parsers with array or object syntax merge these into one value. */
 function baseName(name: string): string {
-  const end = name.search(/[[.]/)
-  return end === -1 ? name : name.slice(0, end)
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i)
+    if (c === 0x5b || c === 0x2e) return name.slice(0, i)
+  }
+  return name
 }
 
 /**
