@@ -455,6 +455,7 @@ export class StackEngine {
   setGeneration(value: number): void {
     this.generation = value
     this.generationPrefix = `g${value}:`
+    this.emitter.generations = true
     this.invalidateFlights()
   }
 

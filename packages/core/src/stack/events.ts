@@ -1,4 +1,8 @@
-/** Payloads of the events a stack emits, by event name. `key` is always the full key (namespace included). */
+/**
+ * Payloads of the events a stack emits, by event name. `key` is always the key as the user sees it:
+ * namespace path + key (`'users:42'`), never the internal generation prefix — the same key that
+ * tracing messages carry, whatever the operation.
+ */
 export interface CacheEvents {
   hit: { key: string; layer: string; stale: boolean }
   miss: { key: string }
@@ -33,6 +37,8 @@ export type CacheEventListener<E extends CacheEventName> = (payload: CacheEvents
  */
 export class CacheEmitter {
   readonly #listeners = new Map<CacheEventName, Set<(payload: any) => void>>()
+  /** Set once generations are on: every stored key then starts with one `g<n>:`, which events hide. */
+  generations = false
 
   on<E extends CacheEventName>(event: E, listener: CacheEventListener<E>): void {
     let set = this.#listeners.get(event)
@@ -52,9 +58,11 @@ export class CacheEmitter {
     return this.#listeners.has(event)
   }
 
+  /** `payload.key` is the stored key (generation + namespace + key); listeners get the visible one. */
   emit<E extends CacheEventName>(event: E, payload: CacheEvents[E]): void {
     const set = this.#listeners.get(event)
     if (!set) return
+    if (this.generations) payload = visibleKey(payload)
     for (const listener of set) {
       try {
         listener(payload)
@@ -67,4 +75,12 @@ export class CacheEmitter {
   removeAll(): void {
     this.#listeners.clear()
   }
+}
+
+const GENERATION_PREFIX = /^g\d+:/
+
+function visibleKey<P>(payload: P): P {
+  const key = (payload as { key?: unknown }).key
+  if (typeof key !== 'string' || !GENERATION_PREFIX.test(key)) return payload
+  return { ...payload, key: key.replace(GENERATION_PREFIX, '') }
 }

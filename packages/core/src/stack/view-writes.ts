@@ -77,7 +77,7 @@ export function deleteKey(view: StackView, key: string): Promise<boolean> {
       assertKey(key)
       const existed = (await deleteKeys(engine, [view.full(key)])) > 0
       engine.metrics.deletes++
-      if (engine.emitter.has('delete')) engine.emitter.emit('delete', { key: view.namespace + key })
+      if (engine.emitter.has('delete')) engine.emitter.emit('delete', { key: view.full(key) })
       return existed
     },
   )
@@ -99,7 +99,7 @@ export function deleteMany(view: StackView, list: readonly string[]): Promise<vo
     )
     engine.metrics.deletes += list.length
     if (engine.emitter.has('delete')) {
-      for (const key of list) engine.emitter.emit('delete', { key: view.namespace + key })
+      for (const key of list) engine.emitter.emit('delete', { key: view.full(key) })
     }
   })
 }
@@ -113,7 +113,7 @@ export function expire(view: StackView, key: string): Promise<void> {
       engine.assertOpen()
       assertKey(key)
       await expireKeys(engine, [view.full(key)])
-      if (engine.emitter.has('expire')) engine.emitter.emit('expire', { key: view.namespace + key })
+      if (engine.emitter.has('expire')) engine.emitter.emit('expire', { key: view.full(key) })
     },
   )
 }
