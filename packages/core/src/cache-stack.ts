@@ -18,7 +18,7 @@ import {
 } from './stack/forms.ts'
 import { localSync } from './stack/invalidation.ts'
 import { assertKey } from './stack/keys.ts'
-import { type CacheStats, SAMPLE_EVERY } from './stack/metrics.ts'
+import { type CacheStats, sampleHit } from './stack/metrics.ts'
 import { type EntryOptions, READ_OPTION_NAMES, type ReadOptions } from './stack/options.ts'
 import { healthCheck, stackStats } from './stack/stack-status.ts'
 import { operationChannel } from './stack/tracing.ts'
@@ -99,7 +99,7 @@ class CacheView {
       (options === undefined || fastPathAllowed(options))
     ) {
       const full = engine.generationPrefix === '' && this.#namespace === '' ? key : this.#view.full(key)
-      const sampled = (++this.#l1Reads & (SAMPLE_EVERY - 1)) === 0
+      const sampled = sampleHit(++this.#l1Reads)
       const started = sampled ? performance.now() : 0
       const entry = l1.get(full) as CacheEntry | undefined
       if (

@@ -6,7 +6,12 @@ interface LayerCounters {
   latencies: LatencyReservoir
 }
 
-/** Per-layer figures in `getStats()`. Latencies are in milliseconds. */
+/**
+ * Per-layer figures in `getStats()`. Latencies are in milliseconds, rounded to 3 significant digits,
+ * over the latest 1,024 timed reads of the layer (nearest-rank percentiles). Shared layers time every
+ * read; the memory layer times its first 16 hits, then one in 16. `samples` says how many reads the
+ * percentiles rest on (0: none yet, and p50/p99 are 0).
+ */
 export interface LayerStats {
   name: string
   hits: number
@@ -14,6 +19,8 @@ export interface LayerStats {
   errors: number
   p50: number
   p99: number
+  /** Timed reads behind p50/p99 (at most 1,024). */
+  samples: number
   degraded: boolean
 }
 
@@ -41,11 +48,16 @@ class LatencyReservoir {
     this.#count++
   }
 
+  get size(): number {
+    return Math.min(this.#count, RESERVOIR_SIZE)
+  }
+
+  /** Nearest rank: the smallest sample with at least `p` of the samples at or below it. */
   percentile(p: number): number {
-    const n = Math.min(this.#count, RESERVOIR_SIZE)
+    const n = this.size
     if (n === 0) return 0
     const sorted = this.#samples.slice(0, n).sort()
-    return sorted[Math.min(n - 1, Math.floor(p * n))] ?? 0
+    return sorted[Math.max(0, Math.ceil(p * n) - 1)] ?? 0
   }
 
   reset(): void {
@@ -79,7 +91,7 @@ export class Metrics {
       staleHits: this.staleHits,
       sets: this.sets,
       deletes: this.deletes,
-      hitRate: total === 0 ? 0 : this.hits / total,
+      hitRate: total === 0 ? 0 : Math.round((this.hits / total) * 10_000) / 10_000,
       refreshesInFlight,
       layers: this.layers.map((layer, i) => ({
         name: this.#names[i] ?? `layer-${i}`,
@@ -88,6 +100,7 @@ export class Metrics {
         errors: layer.errors,
         p50: round(layer.latencies.percentile(0.5)),
         p99: round(layer.latencies.percentile(0.99)),
+        samples: layer.latencies.size,
         degraded: degraded(i),
       })),
     }
@@ -102,9 +115,17 @@ export class Metrics {
   }
 }
 
-/** One L1 hit in this many is timed. */
+/** One L1 hit in this many is timed (after the first SAMPLE_EVERY, which all are). */
 export const SAMPLE_EVERY = 16
 
-function round(ms: number): number {
-  return Math.round(ms * 1000) / 1000
+/** Whether the `n`-th L1 hit (1-based) is timed: the first few always, so p50 means something early. */
+export function sampleHit(n: number): boolean {
+  return n <= SAMPLE_EVERY || (n & (SAMPLE_EVERY - 1)) === 0
 }
+
+/** Milliseconds to 3 significant digits: 0.000412, 0.0371, 12.3, 1230. */
+export function roundMs(ms: number): number {
+  return ms === 0 || !Number.isFinite(ms) ? ms : Number(ms.toPrecision(3))
+}
+
+const round = roundMs

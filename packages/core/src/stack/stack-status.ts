@@ -3,7 +3,7 @@
 import type { CacheLayer } from '../layer.ts'
 import type { LayerHealth } from './api-types.ts'
 import type { StackEngine } from './engine.ts'
-import type { CacheStats } from './metrics.ts'
+import { type CacheStats, roundMs } from './metrics.ts'
 
 /** Counters per layer, latency percentiles, degraded layers, refreshes in flight. */
 export function stackStats(engine: StackEngine): CacheStats {
@@ -19,10 +19,15 @@ export function healthCheck(layers: readonly CacheLayer[]): Promise<LayerHealth[
       const started = performance.now()
       try {
         await layer.ping()
-        return { layer: layer.name, healthy: true, latency: performance.now() - started }
+        return { layer: layer.name, healthy: true, latency: roundMs(performance.now() - started) }
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error)
-        return { layer: layer.name, healthy: false, latency: performance.now() - started, error: message }
+        return {
+          layer: layer.name,
+          healthy: false,
+          latency: roundMs(performance.now() - started),
+          error: message,
+        }
       }
     }),
   )
