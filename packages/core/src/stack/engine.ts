@@ -159,7 +159,7 @@ export class StackEngine {
         this.clock,
         this.emitter,
         {
-          tags: (i, names) => this.shared.writeTagStates(i, names, this.maxLifetime),
+          tags: (i, names) => this.shared.writeTagStates(i, names, this.maxLifetime, this.clock.now()),
           matching: (i, scanPrefix, pattern) =>
             deleteMatchingIn(list[i]!, scanPrefix, pattern).then(() => {}),
         },

@@ -107,6 +107,9 @@ export async function invalidateTagSet(
 ): Promise<void> {
   engine.tags.recordSet(names, mode === 'hard' ? { hard: at } : { soft: at })
   if (mode === 'hard') engine.invalidateFlights()
+  // Filed under the first name, where every reader of an entry carrying the whole set looks (shared-state.ts).
+  await persistTagStates(engine, [[...names].sort()[0]!])
+  engine.tags.prune(engine.clock.now(), engine.maxLifetime)
   if (publish) engine.sync.tagsInvalidated(names, mode, at, true)
 }
 
@@ -117,7 +120,7 @@ async function persistTagStates(engine: StackEngine, names: readonly string[]): 
     async (layer, i) => {
       if (layer.isLocal) return
       if (engine.isDegraded(i)) engine.degradation!.missedTags(i, names)
-      else await engine.shared.writeTagStates(i, names, engine.maxLifetime)
+      else await engine.shared.writeTagStates(i, names, engine.maxLifetime, engine.clock.now())
     },
     (i) => engine.degradation?.missedTags(i, names),
   )

@@ -1,5 +1,5 @@
 import { type CacheEntry, type CacheLayer, FOREVER } from '../layer.ts'
-import { scopedNamesOf, type TagRegistry, type TagState } from './tags.ts'
+import { SET_SEPARATOR, scopedNamesOf, type TagRegistry, type TagState } from './tags.ts'
 
 /** Prefix of the stack's own bookkeeping keys in shared layers (tag states, generation). */
 export const SYSTEM_PREFIX = '__cs:'
@@ -8,9 +8,20 @@ const GENERATION_KEY = `${SYSTEM_PREFIX}generation`
 /** Shortest time a tag state is kept in a shared layer. */
 const MIN_TAG_STATE_RETENTION = 86_400_000
 
+/** What a tag's key holds: its own state, and the `'all'`-mode set invalidations filed under it. */
+interface StoredTagState extends TagState {
+  sets?: Record<string, TagState>
+}
+
+const NO_STATE: TagState = { hard: 0, soft: 0 }
+
 /**
  * What instances share through a shared layer besides entries: tag invalidation states (so an instance
  * that reads an entry from Redis knows it was invalidated elsewhere) and the key generation.
+ *
+ * An `'all'`-mode invalidation of `[a, b]` is filed in the key of its first name (`a`), beside `a`'s own
+ * state: every entry it applies to carries `a`, so the read that loads `a`'s state finds it, with no
+ * extra round trip; writing it is the same one read-merge-write as a tag's own state.
  */
 export class SharedState {
   readonly #layers: readonly CacheLayer[]
@@ -26,7 +37,7 @@ export class SharedState {
    * a later invalidation that this one has not heard of, and states only move forward. `maxLifetime` is
    * the longest entry lifetime this instance has seen; a state must outlive every entry it could apply to.
    */
-  async writeTagStates(i: number, names: readonly string[], maxLifetime: number): Promise<void> {
+  async writeTagStates(i: number, names: readonly string[], maxLifetime: number, now: number): Promise<void> {
     const layer = this.#layers[i]!
     const keys = names.map((name) => TAG_KEY_PREFIX + name)
     this.#record(names, await layer.getMany(keys))
@@ -35,7 +46,18 @@ export class SharedState {
       ? Math.max(MIN_TAG_STATE_RETENTION, Math.ceil(maxLifetime))
       : undefined
     await layer.setMany(
-      names.map((name, j) => ({ key: keys[j]!, entry: stateEntry(this.#tags.get(name)!), ttl })),
+      names.map((name, j) => {
+        const stored: StoredTagState = { ...(this.#tags.get(name) ?? NO_STATE) }
+        const sets = this.#tags.setsUnder(name)
+        if (sets) {
+          // A set no entry can predate any more is dropped, so the key does not grow forever.
+          for (const [id, state] of Object.entries(sets)) {
+            if (ttl !== undefined && Math.max(state.hard, state.soft) + ttl < now) delete sets[id]
+          }
+          stored.sets = sets
+        }
+        return { key: keys[j]!, entry: stateEntry(stored), ttl }
+      }),
     )
   }
 
@@ -47,9 +69,11 @@ export class SharedState {
 
   #record(names: readonly string[], states: readonly (CacheEntry | undefined)[]): void {
     states.forEach((state, j) => {
-      if (state && typeof state.value === 'object' && state.value !== null) {
-        this.#tags.record(names[j]!, state.value as TagState)
-      }
+      if (!state || typeof state.value !== 'object' || state.value === null) return
+      const stored = state.value as StoredTagState
+      this.#tags.record(names[j]!, stored)
+      if (typeof stored.sets !== 'object' || stored.sets === null) return
+      for (const [id, set] of Object.entries(stored.sets)) this.#tags.recordSet(id.split(SET_SEPARATOR), set)
     })
   }
 
@@ -77,9 +101,11 @@ export class SharedState {
   }
 }
 
-function stateEntry(state: TagState): CacheEntry {
+function stateEntry(state: StoredTagState): CacheEntry {
   return {
-    value: { hard: state.hard, soft: state.soft },
+    value: state.sets
+      ? { hard: state.hard, soft: state.soft, sets: state.sets }
+      : { hard: state.hard, soft: state.soft },
     createdAt: 0,
     freshUntil: FOREVER,
     swrUntil: FOREVER,

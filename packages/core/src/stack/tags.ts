@@ -11,6 +11,8 @@ export const HARD_INVALIDATED = -1
 
 // Separates a namespace from a tag in a scoped tag name; no printable tag can forge it.
 const SCOPE_SEPARATOR = '\u001f'
+/** Joins the sorted names of a set invalidation (`mode: 'all'`) into its id. */
+export const SET_SEPARATOR = '\u001e'
 
 /** The registry name of `tag` invalidated through namespace `namespace` (`''` for the root). */
 export function scopedTag(namespace: string, tag: string): string {
@@ -25,8 +27,8 @@ export function scopedTag(namespace: string, tag: string): string {
  */
 export class TagRegistry {
   readonly #states = new Map<string, TagState>()
-  /** Invalidations of entries carrying *all* of several tags (`mode: 'all'`). */
-  readonly #sets: (TagState & { names: readonly string[] })[] = []
+  /** Invalidations of entries carrying *all* of several tags (`mode: 'all'`), by their sorted names joined. */
+  readonly #sets = new Map<string, TagState & { names: readonly string[] }>()
   /**
    * The last check of each entry object, valid while `#version` is unchanged: a hit of a tagged entry
    * then costs one WeakMap lookup instead of a lookup per tag and enclosing namespace.
@@ -35,21 +37,39 @@ export class TagRegistry {
   #version = 0
 
   get size(): number {
-    return this.#states.size + this.#sets.length
+    return this.#states.size + this.#sets.size
   }
 
-  /** Records an invalidation of the entries that carry every one of `names`. */
+  /**
+   * Records an invalidation of the entries that carry every one of `names`; like `record`, states only
+   * move forward, so a late, repeated or re-read state changes nothing.
+   */
   recordSet(names: readonly string[], state: Partial<TagState>): void {
     const sorted = [...names].sort()
-    const existing = this.#sets.find((set) => set.names.join('\u001e') === sorted.join('\u001e'))
+    const id = sorted.join(SET_SEPARATOR)
+    const existing = this.#sets.get(id)
+    const hard = Math.max(existing?.hard ?? 0, state.hard ?? 0)
+    const soft = Math.max(existing?.soft ?? 0, state.soft ?? 0)
+    if (existing?.hard === hard && existing.soft === soft) return
+    this.#version++
     if (existing) {
-      this.#version++
-      existing.hard = Math.max(existing.hard, state.hard ?? 0)
-      existing.soft = Math.max(existing.soft, state.soft ?? 0)
-    } else {
-      this.#version++
-      this.#sets.push({ names: sorted, hard: state.hard ?? 0, soft: state.soft ?? 0 })
+      existing.hard = hard
+      existing.soft = soft
+    } else this.#sets.set(id, { names: sorted, hard, soft })
+  }
+
+  /**
+   * The set invalidations filed under `name`: those whose first name (sorted) it is. Every entry a set
+   * applies to carries that name, so a reader that loads the states of an entry's tags finds the sets too.
+   */
+  setsUnder(name: string): Record<string, TagState> | undefined {
+    let found: Record<string, TagState> | undefined
+    for (const [id, set] of this.#sets) {
+      if (set.names[0] !== name) continue
+      found ??= {}
+      found[id] = { hard: set.hard, soft: set.soft }
     }
+    return found
   }
 
   get(name: string): TagState | undefined {
@@ -75,7 +95,7 @@ export class TagRegistry {
    */
   check(entry: CacheEntry): number {
     const tags = entry.tags
-    if (tags === undefined || (this.#states.size === 0 && this.#sets.length === 0)) return entry.freshUntil
+    if (tags === undefined || (this.#states.size === 0 && this.#sets.size === 0)) return entry.freshUntil
     const memo = this.#memo.get(entry)
     if (memo !== undefined && memo.version === this.#version) return memo.freshUntil
     const freshUntil = this.#checkAll(entry, tags)
@@ -88,7 +108,7 @@ export class TagRegistry {
 
   #checkAll(entry: CacheEntry, tags: readonly string[]): number {
     let freshUntil = entry.freshUntil
-    for (const set of this.#sets) {
+    for (const set of this.#sets.values()) {
       if (set.names.every((name) => carries(entry, name))) {
         freshUntil = this.#apply(set, entry.createdAt, freshUntil)
         if (freshUntil === HARD_INVALIDATED) return HARD_INVALIDATED
@@ -125,16 +145,15 @@ export class TagRegistry {
     for (const [name, state] of this.#states) {
       if (Math.max(state.hard, state.soft) + maxLifetime < now) this.#states.delete(name)
     }
-    for (let i = this.#sets.length - 1; i >= 0; i--) {
-      const set = this.#sets[i]!
-      if (Math.max(set.hard, set.soft) + maxLifetime < now) this.#sets.splice(i, 1)
+    for (const [id, set] of this.#sets) {
+      if (Math.max(set.hard, set.soft) + maxLifetime < now) this.#sets.delete(id)
     }
   }
 
   clear(): void {
     this.#version++
     this.#states.clear()
-    this.#sets.length = 0
+    this.#sets.clear()
   }
 }
 
