@@ -1,1 +1,7 @@
-export {}
+export type { CacheMiddlewareOptions } from './cache-middleware.ts'
+export { cacheMiddleware, PROCEDURE_KEY_PREFIX } from './cache-middleware.ts'
+export type { InvalidateMiddlewareOptions } from './invalidate-middleware.ts'
+export { invalidateMiddleware } from './invalidate-middleware.ts'
+export type { CacheResponseMetaOptions, ResponseMetaInput } from './response-meta.ts'
+export { cacheControlFor, cacheResponseMeta, PRIVATE_NO_STORE } from './response-meta.ts'
+export { toTRPCError } from './trpc-error.ts'
