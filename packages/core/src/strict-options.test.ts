@@ -160,6 +160,20 @@ describe('unknown options are refused with the nearest valid name', () => {
     expect(() => cache.mget([loose({ key: 'k', tll: 1 })]).catch(() => {})).not.toThrow()
   })
 
+  it('a per-layer ttl map names layers of the stack', async () => {
+    await refused(
+      () => new CacheStack(undefined, { ttl: { memroy: '1m' } }),
+      '"ttl.memroy" is not a layer of this stack; did you mean "ttl.memory"?',
+      'ttl.memroy',
+    )
+    const cache = stack()
+    await refused(
+      () => cache.set('k', 1, { ttl: { redis: '1m' } }),
+      '"ttl.redis" is not a layer of this stack (known: memory)',
+    )
+    await cache.set('k', 1, { ttl: { memory: '1m' } })
+  })
+
   it('new MemoryLayer({ maxItem }) and createCacheManager', async () => {
     await refused(
       () => new MemoryLayer(loose({ maxItem: 5 })),

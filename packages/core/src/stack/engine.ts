@@ -1,5 +1,5 @@
 import { DisconnectedError, LayerError, ValidationError } from '../errors.ts'
-import { assertKnownOptions, joinNames, optionNames } from '../internal/known-options.ts'
+import { assertKnownOptions, joinNames, optionNames, unknownOption } from '../internal/known-options.ts'
 import { optionalDuration } from '../internal/units.ts'
 import {
   type CacheEntry,
@@ -144,6 +144,7 @@ export class StackEngine {
     this.l1 = list[0]!.isLocal ? list[0] : undefined
     this.clock = options.clock ?? systemClock
     this.defaults = resolveReadOptions(options)
+    this.assertLayerTtls(this.defaults.layerTtls)
     // Sliding and adaptive TTLs must see every hit; the L1 fast path would skip them.
     this.fastPath = !needsFullPath(this.defaults)
     this.metrics = new Metrics(list.map((layer) => layer.name))
@@ -389,11 +390,21 @@ export class StackEngine {
     return entry
   }
 
+  /** A per-layer ttl map must name layers of this stack: `{ memroy: '1m' }` would otherwise do nothing. */
+  assertLayerTtls(layerTtls: Readonly<Record<string, number>> | undefined): void {
+    if (layerTtls === undefined) return
+    const names = new Set(this.layers.map((layer) => layer.name))
+    for (const name in layerTtls) {
+      if (!names.has(name)) throw unknownOption(name, names, 'a layer of this stack', 'ttl')
+    }
+  }
+
   async writeEntry(
     key: string,
     entry: CacheEntry,
     layerTtls?: Readonly<Record<string, number>>,
   ): Promise<void> {
+    if (layerTtls !== this.defaults.layerTtls) this.assertLayerTtls(layerTtls)
     const now = this.clock.now()
     const lifetime = remainingLifetime(entry, now)
     if (lifetime !== undefined && lifetime <= 0) {
