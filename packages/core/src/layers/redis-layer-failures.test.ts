@@ -170,9 +170,8 @@ describe('RedisLayer against its own server', () => {
     try {
       await layer.set('k', entry(1), undefined)
       await admin.client('PAUSE', 600, 'ALL')
-      const started = performance.now()
+      // The cause shows it gave up (CommandTimeoutError) instead of waiting out the pause: no stopwatch.
       const error = await layer.get('k').catch((e: unknown) => e)
-      expect(performance.now() - started).toBeLessThan(450)
       expect(error).toBeInstanceOf(LayerError)
       expect((error as LayerError).cause).toBeInstanceOf(CommandTimeoutError)
       // Until Redis answers the timed-out command, the next ones fail at once instead of waiting too.
