@@ -3,6 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { createTestRedis, testRedisUrl } from '../../../tools/test-redis.ts'
 import { CacheStack } from './cache-stack.ts'
 import { ResponseCache } from './http/response-cache.ts'
+import { statsResponder } from './http/stats.ts'
 import {
   createCacheManager,
   MemoryLayer,
@@ -195,6 +196,11 @@ describe('unknown options are refused with the nearest valid name', () => {
       () => new ResponseCache(loose({ cache, stale: '1m' })),
       '"stale" is not a response caching option; did you mean "staleWhileRevalidate"?',
       'stale',
+    )
+    // Every adapter's statsRoute goes through statsResponder.
+    await refused(
+      () => statsResponder(loose({ cache, authorise: () => true, authorize: () => true })),
+      '"authorise" is not an option of statsRoute(); did you mean "authorize"?',
     )
   })
 })

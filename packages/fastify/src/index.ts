@@ -220,7 +220,8 @@ async function cachePlugin(fastify: FastifyInstance, options: CachePluginOptions
   })
 
   if (stats) {
-    fastify.get(stats.path ?? DEFAULT_STATS_PATH, statsRoute({ cache: options.cache, ...stats }))
+    const { path, ...route } = stats
+    fastify.get(path ?? DEFAULT_STATS_PATH, statsRoute({ cache: options.cache, ...route }))
   }
 }
 

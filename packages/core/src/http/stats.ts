@@ -1,4 +1,5 @@
 import { ValidationError } from '../errors.ts'
+import { assertKnownOptions, optionNames } from '../internal/known-options.ts'
 import { assertCacheStore, type HttpCacheStore } from './options.ts'
 import type { OutgoingResponse } from './reply.ts'
 
@@ -45,12 +46,15 @@ export interface StatsRouteConfig<Req> {
   authorize: (req: Req) => boolean | Promise<boolean>
 }
 
+const STATS_ROUTE_NAMES = optionNames<StatsRouteConfig<unknown>>({ cache: true, authorize: true })
+
 /**
  * Checks a stats route's options once, at mounting, and returns what answers a request: the adapter only
  * writes the answer in its framework's way.
  */
 export function statsResponder<Req>(config: StatsRouteConfig<Req>): (req: Req) => Promise<OutgoingResponse> {
   if (!config || typeof config !== 'object') throw new ValidationError('options must be an object', 'options')
+  assertKnownOptions(config, STATS_ROUTE_NAMES, 'an option of statsRoute()')
   const { cache, authorize } = config
   assertCacheStore(cache)
   if (typeof authorize !== 'function') {
