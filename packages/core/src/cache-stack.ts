@@ -396,11 +396,12 @@ export class CacheStack extends CacheView {
   }
 
   // Namespace views share the root's state without running this constructor, yet are CacheStacks to callers.
+  // biome-ignore-start lint/complexity/noThisInStatic: `this` is the class instanceof asks about; subclasses keep the default.
   static override [Symbol.hasInstance](value: unknown): boolean {
-    return this === CacheStack
-      ? value instanceof CacheView
-      : Function.prototype[Symbol.hasInstance].call(this, value)
+    if (this !== CacheStack) return Function.prototype[Symbol.hasInstance].call(this, value)
+    return value instanceof CacheView
   }
+  // biome-ignore-end lint/complexity/noThisInStatic: see above
 }
 
 /** Runs `run`, turning a synchronous throw (bad arguments) into a rejection: promise methods never throw. */

@@ -1,29 +1,21 @@
 import { DisconnectedError, LayerError, ValidationError } from '../errors.ts'
 import { assertKnownOptions, joinNames, optionNames, unknownOption } from '../internal/known-options.ts'
 import { optionalDuration } from '../internal/units.ts'
-import {
-  type CacheEntry,
-  type CacheLayer,
-  type Clock,
-  FOREVER,
-  type LayerContext,
-  systemClock,
-} from '../layer.ts'
+import { type CacheEntry, type CacheLayer, type Clock, type LayerContext, systemClock } from '../layer.ts'
 import { MemoryLayer } from '../layers/memory-layer.ts'
 import type { CacheBus } from './bus-message.ts'
 import { BusSync } from './bus-sync.ts'
 import { ChangeLog } from './change-log.ts'
 import { CircuitBreakers } from './circuit-breaker.ts'
 import { LayerDegradation } from './degradation.ts'
-import { capFresh, physicalEnd, remainingLifetime } from './entry-times.ts'
 import { CacheEmitter } from './events.ts'
 import { needsFullPath } from './fast-path.ts'
+import { LayerAccess } from './layer-access.ts'
 import { deleteMatchingIn } from './layer-scan.ts'
 import { Metrics } from './metrics.ts'
 import {
   type CacheStackOptions,
   DEFAULT_BACKGROUND_REFRESH_TIMEOUT,
-  type ResolvedEntryOptions,
   type ResolvedReadOptions,
   resolveReadOptions,
   STACK_OPTION_NAMES,
@@ -32,17 +24,12 @@ import { FetcherRateLimiter } from './rate-limiter.ts'
 import { SharedState } from './shared-state.ts'
 import type { SingleFlight } from './single-flight.ts'
 import { SlidingTtl } from './sliding.ts'
-import { HARD_INVALIDATED, TagRegistry } from './tags.ts'
-import { AccessProfiles, entryTtl, jitterTtl } from './ttl-policy.ts'
+import { TagRegistry } from './tags.ts'
+import { AccessProfiles } from './ttl-policy.ts'
 import { ValuePolicy } from './value-policy.ts'
 import { resolveWriteBehind, WriteBehindQueue } from './write-behind.ts'
 
-/** A hit found by walking the layers. `freshUntil` accounts for soft tag invalidations. */
-export interface Found {
-  entry: CacheEntry
-  layer: number
-  freshUntil: number
-}
+export type { Found } from './layer-access.ts'
 
 /** A factory run in progress for one key; `invalidated` stops its result from being written. */
 export interface Flight {
@@ -88,13 +75,15 @@ export class StackEngine {
   /** What this instance says on the bus and how it applies what it hears. */
   readonly sync: BusSync
   readonly singleFlight: SingleFlight | undefined
-  generationPrefix = ''
   /** False when stack defaults (forceFresh, refreshAhead) need the full read path even for L1 hits. */
   readonly fastPath: boolean
-  generation: number | undefined
-  disconnected = false
+  /** Reads through the layers, back-fills, writes one layer. */
+  readonly access: LayerAccess
+  #generation: number | undefined
+  #generationPrefix = ''
+  #disconnected = false
   /** Longest physical lifetime written so far: how long a tag state must be remembered. */
-  maxLifetime = 0
+  #maxLifetime = 0
   readonly #writePolicy: 'strict' | 'best-effort'
   /** Graceful degradation of shared layers; `undefined` when turned off. */
   readonly degradation: LayerDegradation | undefined
@@ -160,7 +149,7 @@ export class StackEngine {
         this.clock,
         this.emitter,
         {
-          tags: (i, names) => this.shared.writeTagStates(i, names, this.maxLifetime, this.clock.now()),
+          tags: (i, names) => this.shared.writeTagStates(i, names, this.#maxLifetime, this.clock.now()),
           matching: (i, scanPrefix, pattern) =>
             deleteMatchingIn(list[i]!, scanPrefix, pattern).then(() => {}),
         },
@@ -183,6 +172,7 @@ export class StackEngine {
         writeBehind,
       )
     this.sync = new BusSync(options.bus, this.emitter)
+    this.access = new LayerAccess(this)
     this.singleFlight = options.singleFlight
     if (options.generation !== undefined) this.setGeneration(options.generation)
     const context: LayerContext = {
@@ -200,194 +190,32 @@ export class StackEngine {
   }
 
   assertOpen(): void {
-    if (this.disconnected) throw new DisconnectedError()
+    if (this.#disconnected) throw new DisconnectedError()
   }
 
-  isDegraded(layer: number): boolean {
-    return this.degradation?.isDegraded(layer) ?? false
+  /** True once `disconnect()` started. */
+  get disconnected(): boolean {
+    return this.#disconnected
   }
 
-  /** Walks the layers for a valid entry (not physically expired, not hard-invalidated) and back-fills. */
-  async lookup(key: string): Promise<Found | undefined> {
-    const mark = this.changes.mark()
-    try {
-      return await this.#lookup(key, mark)
-    } finally {
-      this.changes.release()
-    }
+  /** The key generation, or `undefined` when generations are off. */
+  get generation(): number | undefined {
+    return this.#generation
   }
 
-  async #lookup(key: string, mark: number): Promise<Found | undefined> {
-    const layers = this.layers
-    for (let i = 0; i < layers.length; i++) {
-      if (this.isDegraded(i)) continue
-      const layer = layers[i]!
-      let entry: CacheEntry | undefined
-      const started = layer.isLocal ? 0 : performance.now()
-      try {
-        const result = layer.get(key)
-        entry = result instanceof Promise ? await result : result
-      } catch (error) {
-        this.layerFailed(i, 'get', error, key)
-        continue
-      }
-      if (!layer.isLocal) this.metrics.layers[i]!.latencies.add(performance.now() - started)
-      const found =
-        entry !== undefined && entry.tags !== undefined && !layer.isLocal
-          ? await this.#validate(i, key, entry)
-          : this.#accept(i, key, entry, true)
-      if (found === undefined) continue
-      if (i > 0 && !this.changes.changedSince(key, mark)) this.backfill(key, entry!, i)
-      return found
-    }
-    return undefined
+  /** `g<generation>:`, or `''` when generations are off: the first part of every stored key. */
+  get generationPrefix(): string {
+    return this.#generationPrefix
   }
 
-  /** `lookup` for many keys: one `getMany` per layer for the keys still missing. */
-  async lookupMany(keys: readonly string[]): Promise<(Found | undefined)[]> {
-    const mark = this.changes.mark()
-    try {
-      return await this.#lookupMany(keys, mark)
-    } finally {
-      this.changes.release()
-    }
+  /** Longest physical lifetime written or copied so far: how long a tag state must be remembered. */
+  get maxLifetime(): number {
+    return this.#maxLifetime
   }
 
-  async #lookupMany(keys: readonly string[], mark: number): Promise<(Found | undefined)[]> {
-    const results: (Found | undefined)[] = keys.map(() => undefined)
-    let missing = keys.map((_, i) => i)
-    for (let i = 0; i < this.layers.length && missing.length > 0; i++) {
-      if (this.isDegraded(i)) continue
-      let entries: (CacheEntry | undefined)[]
-      try {
-        entries = await this.layers[i]!.getMany(missing.map((j) => keys[j]!))
-      } catch (error) {
-        this.layerFailed(i, 'getMany', error)
-        continue
-      }
-      const still: number[] = []
-      for (let n = 0; n < missing.length; n++) {
-        const j = missing[n]!
-        const found = await this.#validate(i, keys[j]!, entries[n])
-        if (found) {
-          results[j] = found
-          if (i > 0 && !this.changes.changedSince(keys[j]!, mark)) this.backfill(keys[j]!, found.entry, i)
-        } else still.push(j)
-      }
-      missing = still
-    }
-    return results
-  }
-
-  /** Reads one layer without counting or back-filling (for `inspect`). */
-  async peek(i: number, key: string): Promise<Found | undefined> {
-    try {
-      return await this.#validate(i, key, await this.layers[i]!.get(key), false)
-    } catch {
-      return undefined
-    }
-  }
-
-  async #validate(
-    i: number,
-    key: string,
-    entry: CacheEntry | undefined,
-    count = true,
-  ): Promise<Found | undefined> {
-    if (entry?.tags !== undefined && !this.layers[i]!.isLocal) await this.loadTagStates(i, entry)
-    return this.#accept(i, key, entry, count)
-  }
-
-  /**
-   * Whether an entry read from layer `i` may be served: not physically expired, not hard-invalidated by
-   * a tag (a dead entry is removed from the layer). Counts the outcome unless `count` is false.
-   */
-  #accept(i: number, key: string, entry: CacheEntry | undefined, count: boolean): Found | undefined {
-    const freshUntil =
-      entry === undefined || this.clock.now() >= physicalEnd(entry)
-        ? HARD_INVALIDATED
-        : this.tags.check(entry)
-    if (freshUntil === HARD_INVALIDATED) {
-      if (count) this.metrics.layers[i]!.misses++
-      if (entry !== undefined && count) this.#removeQuietly(i, key)
-      return undefined
-    }
-    if (count) this.metrics.layers[i]!.hits++
-    return { entry: entry!, layer: i, freshUntil }
-  }
-
-  /** Copies an entry found in layer `from` to the layers above it, with its remaining lifetime. */
-  backfill(key: string, entry: CacheEntry, from: number): void {
-    const remaining = remainingLifetime(entry, this.clock.now())
-    if (remaining !== undefined && remaining <= 0) return
-    // Tag states must outlive the back-filled copies too, not only what this instance wrote.
-    this.maxLifetime = Math.max(this.maxLifetime, remaining ?? Number.POSITIVE_INFINITY)
-    for (let i = 0; i < from; i++) {
-      if (this.isDegraded(i)) continue
-      this.#setLayer(i, key, entry, remaining).catch((error) => this.layerFailed(i, 'set', error, key))
-      if (this.emitter.has('backfill')) {
-        this.emitter.emit('backfill', {
-          key,
-          fromLayer: this.layers[from]!.name,
-          toLayer: this.layers[i]!.name,
-        })
-      }
-    }
-  }
-
-  /** Builds the entry for a value with resolved options, and writes it to every layer. */
-  async write(
-    key: string,
-    namespace: string,
-    value: unknown,
-    options: ResolvedEntryOptions,
-    extra?: Partial<CacheEntry>,
-  ): Promise<void> {
-    const ttl =
-      options.ttlPolicy || options.adaptiveTtl
-        ? entryTtl(options, this.#userKey(key), value, this.clock.now(), this.profiles.hits(key))
-        : options.ttl
-    const entry = this.createEntry(namespace, value, ttl === options.ttl ? options : { ...options, ttl })
-    if (extra) Object.assign(entry, extra)
-    await this.writeEntry(key, entry, options.layerTtls)
-  }
-
-  /** The key without its generation prefix, as `ttlPolicy` functions see it. */
-  #userKey(key: string): string {
-    const prefix = this.generationPrefix
-    return prefix !== '' && key.startsWith(prefix) ? key.slice(prefix.length) : key
-  }
-
-  /**
-   * Rewrites an entry whose fresh period slid (`slidingTtl`): local layers every time, shared layers
-   * only when `shared`, and without a bus message (other instances slide their own copies).
-   */
-  touch(key: string, entry: CacheEntry, shared: boolean): void {
-    const lifetime = remainingLifetime(entry, this.clock.now())
-    this.maxLifetime = Math.max(this.maxLifetime, lifetime ?? Number.POSITIVE_INFINITY)
-    for (let i = 0; i < this.layers.length; i++) {
-      if ((!shared && !this.layers[i]!.isLocal) || this.isDegraded(i)) continue
-      this.#setLayer(i, key, entry, lifetime).catch((error) => this.layerFailed(i, 'set', error, key))
-    }
-  }
-
-  createEntry(namespace: string, value: unknown, options: ResolvedEntryOptions): CacheEntry {
-    const forever = options.ttl >= FOREVER
-    const createdAt = this.stamp()
-    const now = Math.floor(createdAt)
-    const ttl = forever ? FOREVER : jitterTtl(options.ttl, options.ttlJitter)
-    const freshUntil = forever ? FOREVER : now + ttl
-    const entry: CacheEntry = {
-      value,
-      createdAt,
-      freshUntil,
-      swrUntil: forever ? FOREVER : freshUntil + options.staleWhileRevalidate,
-      graceUntil: forever ? FOREVER : freshUntil + options.grace,
-      tags: options.tags as string[] | undefined,
-      namespace: namespace === '' ? undefined : namespace,
-    }
-    if (options.slidingTtl && !forever && options.ttl > 0) entry.sliding = options.ttl
-    return entry
+  /** Records the lifetime of an entry written or copied (`undefined` = forever). */
+  noteLifetime(lifetime: number | undefined): void {
+    this.#maxLifetime = Math.max(this.#maxLifetime, lifetime ?? Number.POSITIVE_INFINITY)
   }
 
   /** A per-layer ttl map must name layers of this stack: `{ memroy: '1m' }` would otherwise do nothing. */
@@ -399,59 +227,15 @@ export class StackEngine {
     }
   }
 
-  async writeEntry(
-    key: string,
-    entry: CacheEntry,
-    layerTtls?: Readonly<Record<string, number>>,
-  ): Promise<void> {
-    if (layerTtls !== this.defaults.layerTtls) this.assertLayerTtls(layerTtls)
-    const now = this.clock.now()
-    const lifetime = remainingLifetime(entry, now)
-    if (lifetime !== undefined && lifetime <= 0) {
-      await this.removeKeys([key], false)
-      return
-    }
-    this.maxLifetime = Math.max(this.maxLifetime, lifetime ?? Number.POSITIVE_INFINITY)
-    this.changes.changed([key])
-    this.invalidateFlight(key)
-    let failures = 0
-    let lastError: unknown
-    const pending: Promise<void>[] = []
-    for (let i = 0; i < this.layers.length; i++) {
-      if (this.isDegraded(i)) {
-        // The layer keeps its older value: deleting it on recovery stops it from serving that.
-        this.degradation!.missedKeys(i, [key])
-        failures++
-        continue
-      }
-      const perLayer = layerTtls?.[this.layers[i]!.name]
-      const layerEntry = perLayer === undefined ? entry : capFresh(entry, now + perLayer)
-      const layerLifetime = perLayer === undefined ? lifetime : remainingLifetime(layerEntry, now)
-      const write =
-        this.writeBehind && !this.layers[i]!.isLocal
-          ? this.writeBehind.enqueue(i, key, layerEntry, layerLifetime)
-          : this.#setLayer(i, key, layerEntry, layerLifetime)
-      pending.push(
-        write.catch((error) => {
-          failures++
-          lastError = error
-          this.layerFailed(i, 'set', error, key)
-          this.degradation?.missedKeys(i, [key])
-        }),
-      )
-    }
-    await Promise.all(pending)
-    this.metrics.sets++
+  /** The write policy: throws when it counts `failures` layer failures as a failed operation. */
+  enforceWritePolicy(failures: number, lastError: unknown, operation: string): void {
     if (failures > 0 && (this.#writePolicy === 'strict' || failures === this.layers.length)) {
-      throw lastError instanceof LayerError ? lastError : new LayerError('all', 'set', lastError)
+      throw lastError instanceof LayerError ? lastError : new LayerError('all', operation, lastError)
     }
-    if (this.emitter.has('set')) this.emitter.emit('set', { key })
-    this.sync.keysSet([key])
   }
 
-  async #setLayer(i: number, key: string, entry: CacheEntry, lifetime: number | undefined): Promise<void> {
-    const result = this.layers[i]!.set(key, entry, lifetime)
-    if (result instanceof Promise) await result
+  isDegraded(layer: number): boolean {
+    return this.degradation?.isDegraded(layer) ?? false
   }
 
   /** Fetches an entry's tag states from shared layer `i`, where another instance may have recorded them. */
@@ -464,21 +248,21 @@ export class StackEngine {
   }
 
   setGeneration(value: number): void {
-    this.generation = value
-    this.generationPrefix = `g${value}:`
+    this.#generation = value
+    this.#generationPrefix = `g${value}:`
     this.emitter.generations = true
     this.invalidateFlights()
   }
 
   async persistGeneration(): Promise<void> {
-    await this.shared.writeGeneration(this.generation ?? 0)
+    await this.shared.writeGeneration(this.#generation ?? 0)
   }
 
   /** Adopts a generation another instance may have bumped. */
   async loadGeneration(): Promise<void> {
-    if (this.generation === undefined) return
+    if (this.#generation === undefined) return
     const shared = await this.shared.readGeneration()
-    if (shared !== undefined && shared > this.generation) this.setGeneration(shared)
+    if (shared !== undefined && shared > this.#generation) this.setGeneration(shared)
   }
 
   /**
@@ -517,10 +301,6 @@ export class StackEngine {
     for (const [key, flight] of this.flights) if (!matches || matches(key)) flight.invalidated = true
   }
 
-  #removeQuietly(i: number, key: string): void {
-    this.layers[i]!.delete(key).catch((error) => this.layerFailed(i, 'delete', error, key))
-  }
-
   /** Runs `run` on every layer (local ones only when `localOnly`), applying the write policy to failures. */
   async eachLayer(
     operation: string,
@@ -554,12 +334,12 @@ export class StackEngine {
     this.metrics.layers[i]!.errors++
     const wrapped = error instanceof LayerError ? error : new LayerError(layer.name, operation, error)
     this.emitter.emit('error', { error: wrapped, operation, ...(key !== undefined ? { key } : {}) })
-    if (!this.disconnected) this.degradation?.failed(i, wrapped)
+    if (!this.#disconnected) this.degradation?.failed(i, wrapped)
   }
 
   async disconnect(): Promise<void> {
-    if (this.disconnected) return
-    this.disconnected = true
+    if (this.#disconnected) return
+    this.#disconnected = true
     this.controller.abort(new DisconnectedError())
     for (const flight of this.flights.values()) flight.controller.abort(new DisconnectedError())
     this.degradation?.dispose()

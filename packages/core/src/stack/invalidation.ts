@@ -4,6 +4,7 @@
 import type { LocalSync } from './bus-sync.ts'
 import type { StackEngine } from './engine.ts'
 import { capFresh } from './entry-times.ts'
+import { writeEntry } from './entry-writes.ts'
 import { deleteMatchingIn } from './layer-scan.ts'
 import type { TagState } from './tags.ts'
 
@@ -24,12 +25,12 @@ export async function expireKeys(
   const at = engine.stamp()
   for (const key of keys) {
     engine.invalidateFlight(key)
-    const found = await engine.lookup(key)
+    const found = await engine.access.lookup(key)
     if (!found) continue
     const entry = capFresh(found.entry, Math.floor(at))
-    await engine
-      .writeEntry(key, entry)
-      .catch((error) => engine.layerFailed(found.layer, 'expire', error, key))
+    await writeEntry(engine, key, entry).catch((error) =>
+      engine.layerFailed(found.layer, 'expire', error, key),
+    )
   }
   if (publish) engine.sync.keysExpired(keys, at)
 }

@@ -1,6 +1,7 @@
 import { CircuitOpenError, FactoryError, FactoryTimeoutError } from '../errors.ts'
 import type { CacheEntry } from '../layer.ts'
 import type { Flight, Found, StackEngine } from './engine.ts'
+import { touchEntry, writeValue } from './entry-writes.ts'
 import { type Factory, FactoryContextImpl, failureCause } from './factory.ts'
 import {
   type ReadOptions,
@@ -42,7 +43,7 @@ const NO_TIMEOUT = Symbol('no-timeout')
 export async function readThrough(engine: StackEngine, request: ReadRequest): Promise<unknown> {
   engine.assertOpen()
   const { key, factory } = request
-  const found = await engine.lookup(key)
+  const found = await engine.access.lookup(key)
   const now = engine.clock.now()
   const raw = request.options
   const forceFresh = raw?.forceFresh ?? engine.defaults.forceFresh
@@ -94,7 +95,7 @@ function onFreshHit(engine: StackEngine, request: ReadRequest, found: Found, now
     ((raw?.slidingTtl ?? engine.defaults.slidingTtl) ? resolveFor(engine, raw).ttl : undefined)
   if (by === undefined || entry.freshUntil !== found.freshUntil) return
   const slide = engine.sliding.onHit(request.key, entry, by, now, !engine.layers[found.layer]!.isLocal)
-  if (slide) engine.touch(request.key, slide.entry, slide.shared)
+  if (slide) touchEntry(engine, request.key, slide.entry, slide.shared)
 }
 
 function countAccess(engine: StackEngine, request: ReadRequest): void {
@@ -199,18 +200,19 @@ function startFlight(
     if (value === undefined) {
       if (options.negativeCache && !flight.invalidated && !engine.disconnected && (await holds(lease))) {
         const negative = { ...resolved, ttl: options.negativeTtl, layerTtls: undefined, slidingTtl: false }
-        await engine
-          .write(key, namespace, null, negative, { missing: true, createdAt: startedAt })
-          .catch((error) => reportWrite(engine, key, error))
+        await writeValue(engine, key, namespace, null, negative, {
+          missing: true,
+          createdAt: startedAt,
+        }).catch((error) => reportWrite(engine, key, error))
       }
       return undefined
     }
     if (options.shouldCache && !options.shouldCache(value)) return value
     engine.values.assert(namespace + request.userKey, value)
     if (!flight.invalidated && !engine.disconnected && (await holds(lease))) {
-      await engine
-        .write(key, namespace, value, resolved, { createdAt: startedAt })
-        .catch((error) => reportWrite(engine, key, error))
+      await writeValue(engine, key, namespace, value, resolved, { createdAt: startedAt }).catch((error) =>
+        reportWrite(engine, key, error),
+      )
     }
     engine.backoffUntil.delete(key)
     return value
@@ -342,7 +344,7 @@ async function landedEntry(
   key: string,
   since: number,
 ): Promise<{ value: unknown } | undefined> {
-  const found = await engine.lookup(key)
+  const found = await engine.access.lookup(key)
   if (!found || engine.clock.now() >= found.freshUntil || found.entry.createdAt < since) return undefined
   return { value: found.entry.missing ? undefined : found.entry.value }
 }

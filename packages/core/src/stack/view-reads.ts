@@ -103,7 +103,7 @@ export function mget<T, G>(
         assertKnownOptions(item, MGET_ITEM_NAMES, 'an option of an mget() item')
       }
       const engine = view.engine
-      const values = await engine.lookupMany(items.map((item) => view.full(item.key)))
+      const values = await engine.access.lookupMany(items.map((item) => view.full(item.key)))
       let hits = 0
       const results = items.map((item, i) => {
         const found = values[i]
@@ -130,7 +130,7 @@ export function has(view: StackView, key: string): Promise<boolean> {
     async (context) => {
       view.engine.assertOpen()
       assertKey(key)
-      const found = await view.engine.lookup(view.full(key))
+      const found = await view.engine.access.lookup(view.full(key))
       const fresh = found !== undefined && found.freshUntil > view.engine.clock.now() && !found.entry.missing
       if (context) report(view, context, fresh ? found : undefined)
       return fresh
@@ -150,7 +150,7 @@ export function ttl(view: StackView, key: string): Promise<number | undefined> {
     async (context) => {
       view.engine.assertOpen()
       assertKey(key)
-      const found = await view.engine.lookup(view.full(key))
+      const found = await view.engine.access.lookup(view.full(key))
       if (context) report(view, context, found)
       if (!found) return undefined
       if (found.freshUntil >= FOREVER) return Number.POSITIVE_INFINITY
@@ -184,7 +184,7 @@ async function inspectEntry(view: StackView, k: string): Promise<EntryInspection
   const foundInLayers: string[] = []
   let best: { entry: CacheEntry; freshUntil: number } | undefined
   for (let i = 0; i < engine.layers.length; i++) {
-    const found = await engine.peek(i, full)
+    const found = await engine.access.peek(i, full)
     if (!found) continue
     foundInLayers.push(engine.layers[i]!.name)
     best ??= found

@@ -5,6 +5,7 @@ import { ValidationError } from '../errors.ts'
 import { assertKnownOptions } from '../internal/known-options.ts'
 import type { MsetEntry } from './api-types.ts'
 import { assertOptionsObject, OBJECT_SET_NAMES, SET_WHAT } from './call-options.ts'
+import { writeValue } from './entry-writes.ts'
 import type { SetObject } from './forms.ts'
 import { deleteKeys, expireKeys } from './invalidation.ts'
 import { assertKey, assertValue } from './keys.ts'
@@ -44,7 +45,7 @@ async function write(view: StackView, key: unknown, value: unknown, options: Ent
   engine.values.assert(view.namespace + key, value)
   if (options !== undefined) assertOptionsObject(options, ENTRY_OPTION_NAMES, SET_WHAT)
   const resolved = options === undefined ? engine.defaults : resolveEntryOptions(options, engine.defaults)
-  await engine.write(view.full(key), view.namespace, value, resolved)
+  await writeValue(engine, view.full(key), view.namespace, value, resolved)
 }
 
 /** `mset`: every item checked before any is written. */

@@ -2,6 +2,13 @@ import { Agent, request as httpRequest, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { Agent as UndiciAgent, fetch as undiciFetch } from 'undici'
 
+// StartedApp lives here, not in http-harness.ts: the harness and the poisoning suite both need it.
+/** A started app: the Node server it listens on (127.0.0.1, any port) and how to stop it. */
+export interface StartedApp {
+  readonly server: Server
+  close(): Promise<void>
+}
+
 /** An answer as a client saw it: header names in lower case, the body as raw bytes. */
 export interface ClientResponse {
   readonly status: number

@@ -1,7 +1,8 @@
-import type { Server } from 'node:http'
 import type { CacheStack } from '../cache-stack.ts'
-import { type ClientKind, type ContractClient, openClient } from './http-clients.ts'
+import { type ClientKind, type ContractClient, openClient, type StartedApp } from './http-clients.ts'
 import type { PoisoningHarness } from './http-poisoning.ts'
+
+export type { StartedApp } from './http-clients.ts'
 
 /** A request as the contract's handler sees it, whatever the framework. */
 export interface ContractRequest {
@@ -43,12 +44,6 @@ export interface ContractApp {
   handle(request: ContractRequest): Promise<ContractAnswer>
   /** The `authorize` of the stats route mounted at `GET /stats` (takes the framework's request). */
   readonly authorize: (req: unknown) => boolean
-}
-
-/** A started app: the Node server it listens on (127.0.0.1, any port) and how to stop it. */
-export interface StartedApp {
-  readonly server: Server
-  close(): Promise<void>
 }
 
 /**

@@ -9,8 +9,8 @@ import {
   type ContractClient,
   openClient,
   REQUEST_TIMEOUT_MS,
+  type StartedApp,
 } from './http-clients.ts'
-import type { StartedApp } from './http-harness.ts'
 import { RawHttpClient, type RawRequest } from './http-raw-client.ts'
 import { createManualClock } from './layer-contract.ts'
 

@@ -1,0 +1,120 @@
+// Writing entries: building an entry from a value and its options, writing it to every layer under the
+// write policy, and the sliding-ttl rewrite of an entry that was read.
+
+import { type CacheEntry, FOREVER } from '../layer.ts'
+import type { StackEngine } from './engine.ts'
+import { capFresh, remainingLifetime } from './entry-times.ts'
+import type { ResolvedEntryOptions } from './options.ts'
+import { entryTtl, jitterTtl } from './ttl-policy.ts'
+
+/** Builds the entry for a value with resolved options, and writes it to every layer. */
+export async function writeValue(
+  engine: StackEngine,
+  key: string,
+  namespace: string,
+  value: unknown,
+  options: ResolvedEntryOptions,
+  extra?: Partial<CacheEntry>,
+): Promise<void> {
+  const ttl =
+    options.ttlPolicy || options.adaptiveTtl
+      ? entryTtl(options, userKey(engine, key), value, engine.clock.now(), engine.profiles.hits(key))
+      : options.ttl
+  const entry = createEntry(engine, namespace, value, ttl === options.ttl ? options : { ...options, ttl })
+  if (extra) Object.assign(entry, extra)
+  await writeEntry(engine, key, entry, options.layerTtls)
+}
+
+/** The key without its generation prefix, as `ttlPolicy` functions see it. */
+function userKey(engine: StackEngine, key: string): string {
+  const prefix = engine.generationPrefix
+  return prefix !== '' && key.startsWith(prefix) ? key.slice(prefix.length) : key
+}
+
+/**
+ * Rewrites an entry whose fresh period slid (`slidingTtl`): local layers every time, shared layers
+ * only when `shared`, and without a bus message (other instances slide their own copies).
+ */
+export function touchEntry(engine: StackEngine, key: string, entry: CacheEntry, shared: boolean): void {
+  const lifetime = remainingLifetime(entry, engine.clock.now())
+  engine.noteLifetime(lifetime)
+  for (let i = 0; i < engine.layers.length; i++) {
+    if ((!shared && !engine.layers[i]!.isLocal) || engine.isDegraded(i)) continue
+    engine.access.setLayer(i, key, entry, lifetime).catch((error) => engine.layerFailed(i, 'set', error, key))
+  }
+}
+
+/** The entry a value is stored as, its windows computed from resolved options. */
+export function createEntry(
+  engine: StackEngine,
+  namespace: string,
+  value: unknown,
+  options: ResolvedEntryOptions,
+): CacheEntry {
+  const forever = options.ttl >= FOREVER
+  const createdAt = engine.stamp()
+  const now = Math.floor(createdAt)
+  const ttl = forever ? FOREVER : jitterTtl(options.ttl, options.ttlJitter)
+  const freshUntil = forever ? FOREVER : now + ttl
+  const entry: CacheEntry = {
+    value,
+    createdAt,
+    freshUntil,
+    swrUntil: forever ? FOREVER : freshUntil + options.staleWhileRevalidate,
+    graceUntil: forever ? FOREVER : freshUntil + options.grace,
+    tags: options.tags as string[] | undefined,
+    namespace: namespace === '' ? undefined : namespace,
+  }
+  if (options.slidingTtl && !forever && options.ttl > 0) entry.sliding = options.ttl
+  return entry
+}
+
+/** Writes an entry to every layer (write-behind for shared ones when on), then tells other instances. */
+export async function writeEntry(
+  engine: StackEngine,
+  key: string,
+  entry: CacheEntry,
+  layerTtls?: Readonly<Record<string, number>>,
+): Promise<void> {
+  if (layerTtls !== engine.defaults.layerTtls) engine.assertLayerTtls(layerTtls)
+  const now = engine.clock.now()
+  const lifetime = remainingLifetime(entry, now)
+  if (lifetime !== undefined && lifetime <= 0) {
+    await engine.removeKeys([key], false)
+    return
+  }
+  engine.noteLifetime(lifetime)
+  engine.changes.changed([key])
+  engine.invalidateFlight(key)
+  let failures = 0
+  let lastError: unknown
+  const pending: Promise<void>[] = []
+  for (let i = 0; i < engine.layers.length; i++) {
+    if (engine.isDegraded(i)) {
+      // The layer keeps its older value: deleting it on recovery stops it from serving that.
+      engine.degradation!.missedKeys(i, [key])
+      failures++
+      continue
+    }
+    const perLayer = layerTtls?.[engine.layers[i]!.name]
+    const layerEntry = perLayer === undefined ? entry : capFresh(entry, now + perLayer)
+    const layerLifetime = perLayer === undefined ? lifetime : remainingLifetime(layerEntry, now)
+    const write =
+      engine.writeBehind && !engine.layers[i]!.isLocal
+        ? engine.writeBehind.enqueue(i, key, layerEntry, layerLifetime)
+        : engine.access.setLayer(i, key, layerEntry, layerLifetime)
+    pending.push(
+      write.catch((error) => {
+        failures++
+        lastError = error
+        engine.layerFailed(i, 'set', error, key)
+        engine.degradation?.missedKeys(i, [key])
+      }),
+    )
+  }
+  await Promise.all(pending)
+  engine.metrics.sets++
+  engine.enforceWritePolicy(failures, lastError, 'set')
+  if (engine.emitter.has('set')) engine.emitter.emit('set', { key })
+  engine.sync.keysSet([key])
+}
