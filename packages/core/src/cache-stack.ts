@@ -13,16 +13,16 @@ import {
   type KeyArg,
   keysArg,
   objectKey,
+  rejecting,
   type SetObject,
   tagsArg,
 } from './stack/forms.ts'
-import { localSync } from './stack/invalidation.ts'
 import { assertKey } from './stack/keys.ts'
 import { type CacheStats, sampleHit } from './stack/metrics.ts'
 import { type EntryOptions, READ_OPTION_NAMES, type ReadOptions } from './stack/options.ts'
 import { healthCheck, stackStats } from './stack/stack-status.ts'
 import { operationChannel } from './stack/tracing.ts'
-import { StackView } from './stack/view.ts'
+import { StackView, startRoot, VIEW_READY } from './stack/view.ts'
 import * as invalidation from './stack/view-invalidation.ts'
 import * as reads from './stack/view-reads.ts'
 import * as writes from './stack/view-writes.ts'
@@ -308,7 +308,7 @@ class CacheView {
   /** A scoped view with the full API; nestable (`a:b:key`). Views of one prefix share stampede locks. */
   namespace(prefix: string): CacheStack {
     assertKey(prefix, 'prefix')
-    return new CacheView(this.#view.child(prefix), READY)
+    return new CacheView(this.#view.child(prefix), VIEW_READY)
   }
 
   /** Instant bulk invalidation: every key written before now becomes unreachable, on every instance. */
@@ -376,8 +376,6 @@ class CacheView {
   }
 }
 
-const READY = Promise.resolve()
-
 /**
  * A cache made of layers, fastest first (default: one `MemoryLayer`). Reads walk the layers and
  * back-fill; writes go to every layer; tags, namespaces, stampede protection and freshness windows
@@ -387,28 +385,14 @@ export class CacheStack extends CacheView {
   constructor(layers?: readonly CacheLayer[], options: CacheStackOptions = {}) {
     const engine = new StackEngine(layers, options)
     const view = new StackView(engine, '', engine)
-    const ready = Promise.all([engine.sync.start(localSync(engine)), engine.loadGeneration()]).then(
-      () => undefined,
-    )
-    ready.catch((error) => engine.emitter.emit('error', { error, operation: 'ready' }))
-    super(view, ready)
+    super(view, startRoot(engine))
     view.root = this
   }
 
-  // Namespace views share the root's state without running this constructor, yet are CacheStacks to callers.
-  // biome-ignore-start lint/complexity/noThisInStatic: `this` is the class instanceof asks about; subclasses keep the default.
+  // biome-ignore-start lint/complexity/noThisInStatic: namespace views (built without this constructor) are CacheStacks to callers; `this` is the class asked about.
   static override [Symbol.hasInstance](value: unknown): boolean {
     if (this !== CacheStack) return Function.prototype[Symbol.hasInstance].call(this, value)
     return value instanceof CacheView
   }
   // biome-ignore-end lint/complexity/noThisInStatic: see above
-}
-
-/** Runs `run`, turning a synchronous throw (bad arguments) into a rejection: promise methods never throw. */
-function rejecting<R>(run: () => Promise<R>): Promise<R> {
-  try {
-    return run()
-  } catch (error) {
-    return Promise.reject(error)
-  }
 }

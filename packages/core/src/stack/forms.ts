@@ -47,3 +47,12 @@ export function tagsArg(tags: string | readonly string[] | { tags: readonly stri
   }
   return list
 }
+
+/** Runs `run`, turning a synchronous throw (bad arguments) into a rejection: promise methods never throw. */
+export function rejecting<R>(run: () => Promise<R>): Promise<R> {
+  try {
+    return run()
+  } catch (error) {
+    return Promise.reject(error)
+  }
+}

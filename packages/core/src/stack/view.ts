@@ -1,4 +1,5 @@
 import type { StackEngine } from './engine.ts'
+import { localSync } from './invalidation.ts'
 import { type OperationContext, operationChannel, traced } from './tracing.ts'
 
 /**
@@ -43,4 +44,16 @@ export class StackView {
     const context = { ...message(), namespace: this.namespace, cache: this.root } as OperationContext
     return traced(context, () => run(context))
   }
+}
+
+/** A namespace view is ready when its root is: its own `ready()` only pings the layers. */
+export const VIEW_READY: Promise<void> = Promise.resolve()
+
+/** Starts a root stack's bus subscription and generation load; failures become `error` events. */
+export function startRoot(engine: StackEngine): Promise<void> {
+  const ready = Promise.all([engine.sync.start(localSync(engine)), engine.loadGeneration()]).then(
+    () => undefined,
+  )
+  ready.catch((error) => engine.emitter.emit('error', { error, operation: 'ready' }))
+  return ready
 }
