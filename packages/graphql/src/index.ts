@@ -1,1 +1,7 @@
-export {}
+export type { CacheResolverOptions } from './cache-resolver.ts'
+export { cacheResolver, RESOLVER_KEY_PREFIX } from './cache-resolver.ts'
+export type { InvalidateResolverOptions } from './invalidate-resolver.ts'
+export { invalidateResolver } from './invalidate-resolver.ts'
+export { toPlainData } from './plain-data.ts'
+export type { FieldResolver } from './resolver-types.ts'
+export { entityTag, listTag, typeTags } from './type-tags.ts'
