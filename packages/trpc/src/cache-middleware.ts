@@ -5,6 +5,7 @@ import {
   type OperationState,
   type OperationStore,
   parseDuration,
+  publishServeStatus,
   type ReadOptions,
   ValidationError,
 } from '@cachestack/core'
@@ -102,6 +103,8 @@ export function cacheMiddleware<TContext = any, TInput = any, TOutput = any>(
       })
       state = result.state
       value = result.value
+      // cache.status on the call's active span (@cachestack/otel), still in the procedure's async context.
+      publishServeStatus(state, 'trpc', result.reason)
     } catch (error) {
       recordCall(opts.getRawInput, { shareable: false, maxAge })
       throw toTRPCError(error)
