@@ -1,5 +1,6 @@
-import { type Cluster, Redis, type RedisOptions } from 'ioredis'
+import type { Cluster, Redis, RedisOptions } from 'ioredis'
 import { BusError } from '../errors.ts'
+import { ioredis } from '../internal/ioredis.ts'
 import { isCluster } from '../layers/redis-commands.ts'
 
 /** What a `Subscription` reports to its owner. */
@@ -96,7 +97,7 @@ export class Subscription {
     // drops again before the reply, that is an unhandled rejection. #resume subscribes instead.
     const options = { lazyConnect: false, autoResubscribe: false }
     const connection = isCluster(this.#client)
-      ? new Redis({ ...(await this.#clusterNode(this.#client)), ...options })
+      ? new (ioredis().Redis)({ ...(await this.#clusterNode(this.#client)), ...options })
       : this.#client.duplicate(options)
     if (this.#closed) {
       // Closed while waiting for the cluster: nobody will close this one.

@@ -1,6 +1,7 @@
-import { Cluster, type ClusterNode, type ClusterOptions, Redis, type RedisOptions } from 'ioredis'
+import type { Cluster, ClusterNode, ClusterOptions, Redis, RedisOptions } from 'ioredis'
 import { ValidationError } from '../errors.ts'
 import type { CompressionName } from '../internal/compression.ts'
+import { ioredis } from '../internal/ioredis.ts'
 import { assertKnownOptions, optionNames } from '../internal/known-options.ts'
 import type { EntryCodecOptions, SerializerOption } from '../internal/serialization.ts'
 import { type Duration, optionalDuration, parseSize, type Size } from '../internal/units.ts'
@@ -174,7 +175,7 @@ function resolveClient(options: RedisLayerOptions): { client: Redis | Cluster; o
     if (!Array.isArray(cluster.nodes) || cluster.nodes.length === 0) {
       throw new ValidationError('"cluster.nodes" must list at least one node', 'cluster.nodes')
     }
-    return { client: new Cluster(cluster.nodes, cluster.options), ownsClient: true }
+    return { client: new (ioredis().Cluster)(cluster.nodes, cluster.options), ownsClient: true }
   }
   if (url !== undefined && (typeof url !== 'string' || url === '')) {
     throw new ValidationError('"url" must be a non-empty string', 'url')
@@ -182,5 +183,9 @@ function resolveClient(options: RedisLayerOptions): { client: Redis | Cluster; o
   // ioredis holds a command through 20 reconnect attempts (~10 s) by default; the layer fails it when the
   // connection drops, and one retry keeps ioredis from sending it much later, after the layer gave up.
   const created = { maxRetriesPerRequest: 1, ...redisOptions }
-  return { client: url === undefined ? new Redis(created) : new Redis(url, created), ownsClient: true }
+  const { Redis: RedisClient } = ioredis()
+  return {
+    client: url === undefined ? new RedisClient(created) : new RedisClient(url, created),
+    ownsClient: true,
+  }
 }
