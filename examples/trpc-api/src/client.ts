@@ -33,7 +33,7 @@ export async function runTour(url: string, db: PostsDb, log: (line: string) => v
   const burst = await timed(() => Promise.all(Array.from({ length: 200 }, () => anonymous.list.query())))
   log(`   200 answers in ${burst.ms.trim()}, database queried ${db.queries - before} time(s)`)
 
-  log('\n3. Private data: one entry per user; an anonymous caller never gets a user's entry')
+  log("\n3. Private data: one entry per user; an anonymous caller never gets a user's entry")
   const [adaDrafts, graceDrafts, none] = await Promise.all([
     ada.myDrafts.query(),
     grace.myDrafts.query(),
