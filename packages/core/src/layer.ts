@@ -70,6 +70,12 @@ export interface CacheLayer {
   get(key: string): CacheEntry | undefined | Promise<CacheEntry | undefined>
   getMany(keys: readonly string[]): Promise<(CacheEntry | undefined)[]>
   set(key: string, entry: CacheEntry, ttl: number | undefined): void | Promise<void>
+  /**
+   * `set`, but only while `fence` (a single-flight lease) is still held, checked and written in one
+   * step on the server; false when the lease was lost and nothing was written. Optional: a layer
+   * without it gets a `set` after the lease's own check.
+   */
+  setFenced?(key: string, entry: CacheEntry, ttl: number | undefined, fence: WriteFence): Promise<boolean>
   setMany(writes: readonly LayerWrite[]): Promise<void>
   delete(key: string): Promise<boolean>
   deleteMany(keys: readonly string[]): Promise<number>
@@ -101,4 +107,13 @@ export function markUnshared<T extends CacheEntry>(entry: T): T {
 /** Whether `markUnshared` was called on this very entry object. */
 export function isUnshared(entry: CacheEntry): boolean {
   return (entry as CacheEntry & { [UNSHARED]?: true })[UNSHARED] === true
+}
+
+/** A single-flight lease a write must still hold when it lands (see `RedisSingleFlight`). */
+export interface WriteFence {
+  /** The client holding the lease; a layer applies the fence only on that same client. */
+  readonly owner: unknown
+  /** The key the lease lives under, and the token this holder wrote there. */
+  readonly leaseKey: string
+  readonly token: string
 }

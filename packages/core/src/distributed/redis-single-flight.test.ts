@@ -4,6 +4,7 @@ import { createTestCluster, createTestRedis, uniquePrefix } from '../../../../to
 import { CacheStack } from '../cache-stack.ts'
 import { FactoryError, ValidationError } from '../errors.ts'
 import type { Duration } from '../internal/units.ts'
+import type { CacheEntry, WriteFence } from '../layer.ts'
 import { MemoryLayer } from '../layers/memory-layer.ts'
 import { RedisLayer } from '../layers/redis-layer.ts'
 import { RedisSingleFlight } from './redis-single-flight.ts'
@@ -148,6 +149,78 @@ describe.each(targets)('RedisSingleFlight on %s', (_label, connect) => {
     // A's L1 is empty and Redis holds the value: the plain lookup finds it before any lease.
     expect(await a!.stack.getOrSet('k', () => ++calls)).toBe('already there')
     expect(calls).toBe(0)
+  })
+})
+
+/** A real RedisLayer whose next write (plain or fenced) waits at a gate: the moment after the lease check. */
+class GatedRedisLayer extends RedisLayer {
+  gate: Promise<void> | undefined
+  reached: (() => void) | undefined
+
+  override async set(key: string, entry: CacheEntry, ttl: number | undefined): Promise<void> {
+    await this.#hold()
+    return super.set(key, entry, ttl)
+  }
+
+  override async setFenced(
+    key: string,
+    entry: CacheEntry,
+    ttl: number | undefined,
+    fence: WriteFence,
+  ): Promise<boolean> {
+    await this.#hold()
+    return super.setFenced(key, entry, ttl, fence)
+  }
+
+  async #hold(): Promise<void> {
+    const gate = this.gate
+    if (!gate) return
+    this.gate = undefined
+    this.reached?.()
+    await gate
+  }
+}
+
+describe('RedisSingleFlight fencing is one step on the server (single Redis)', () => {
+  it('a holder stalled between its lease check and its write cannot overwrite the newer value', async () => {
+    // Before the check and the write were one script, A passed its check, stalled, and then its SET
+    // replaced B's newer value ('old' was read back below).
+    const client = createTestRedis()
+    const prefix = uniquePrefix('fence')
+    const stacks: CacheStack[] = []
+    try {
+      const gated = new GatedRedisLayer({ client, prefix })
+      const make = (layer: RedisLayer) => {
+        const stack = new CacheStack([new MemoryLayer(), layer], {
+          singleFlight: new RedisSingleFlight({ client, prefix: `${prefix}sf:` }),
+        })
+        stacks.push(stack)
+        return stack
+      }
+      const a = make(gated)
+      const b = make(new RedisLayer({ client, prefix }))
+      let open!: () => void
+      gated.gate = new Promise<void>((resolve) => {
+        open = resolve
+      })
+      const atGate = new Promise<void>((resolve) => {
+        gated.reached = resolve
+      })
+      const old = a.getOrSet('k', async () => 'old')
+      // A checked its lease and now waits right before writing.
+      await atGate
+      // Meanwhile its lease is lost (expired; here removed) and B takes over and lands a newer value.
+      await client.del(`${prefix}sf:{k}:lease`)
+      expect(await b.getOrSet('k', async () => 'new')).toBe('new')
+      open()
+      expect(await old).toBe('old')
+      const reader = new CacheStack([new RedisLayer({ client, prefix })])
+      stacks.push(reader)
+      expect(await reader.get('k')).toBe('new')
+    } finally {
+      await Promise.all(stacks.map((stack) => stack.disconnect()))
+      await client.quit()
+    }
   })
 })
 

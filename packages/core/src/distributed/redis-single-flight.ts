@@ -176,6 +176,8 @@ export class RedisSingleFlight implements SingleFlight {
     const [leaseKey] = this.#keys(key)
     let stored = false
     const lease: FlightLease = {
+      // RedisLayer checks this token again in the script that writes the value (no gap to stall in).
+      fence: { owner: this.#client, leaseKey, token },
       confirm: async () => {
         try {
           const held = (await this.#eval(RENEW, 1, leaseKey, token, this.#lease)) === 1

@@ -1,5 +1,6 @@
 import type { Cluster, Redis } from 'ioredis'
 import { LayerError, ValidationError } from '../errors.ts'
+import { keySlot } from '../internal/key-slot.ts'
 import { CorruptedEntryError, EntryCodec } from '../internal/serialization.ts'
 import {
   CUSTOM_SERIALIZER_VALUES,
@@ -7,7 +8,7 @@ import {
   MSGPACK_VALUES,
   type ValueSupport,
 } from '../internal/value-check.ts'
-import type { CacheEntry, CacheLayer, LayerContext, LayerWrite } from '../layer.ts'
+import type { CacheEntry, CacheLayer, LayerContext, LayerWrite, WriteFence } from '../layer.ts'
 import { escapeGlob, execPipeline, isCluster, perSlot, SCAN_COUNT, unlinkOnNode } from './redis-commands.ts'
 import { ConnectionWatch } from './redis-connection.ts'
 import { normalizeRedisLayerOptions, type RedisLayerOptions } from './redis-options.ts'
@@ -102,6 +103,35 @@ export class RedisLayer implements CacheLayer {
       await this.#run(() =>
         px === undefined ? this.client.set(fullKey, payload) : this.client.set(fullKey, payload, 'PX', px),
       )
+    } catch (error) {
+      throw this.#fail('set', error)
+    }
+  }
+
+  /**
+   * Writes only while the single-flight lease `fence` still holds, checked and written in one script, so
+   * a holder that lost its lease between its own check and this write cannot overwrite a newer value.
+   * On a Cluster whose lease key sits in another slot than the entry, or on another client than the
+   * lease's, one script cannot see both keys: it falls back to a plain `set` after the lease's check.
+   */
+  async setFenced(
+    key: string,
+    entry: CacheEntry,
+    ttl: number | undefined,
+    fence: WriteFence,
+  ): Promise<boolean> {
+    const fullKey = this.#prefix + key
+    if (fence.owner !== this.client || (this.#cluster && keySlot(fence.leaseKey) !== keySlot(fullKey))) {
+      await this.set(key, entry, ttl)
+      return true
+    }
+    const px = toPx(ttl)
+    const payload = await this.#encode('set', entry)
+    try {
+      const written = await this.#run(() =>
+        this.client.eval(FENCED_SET, 2, fullKey, fence.leaseKey, fence.token, payload, px ?? ''),
+      )
+      return written === 1
     } catch (error) {
       throw this.#fail('set', error)
     }
@@ -348,6 +378,12 @@ export class RedisLayer implements CacheLayer {
     return error instanceof LayerError ? error : new LayerError(this.name, operation, error)
   }
 }
+
+// KEYS: entry, lease. ARGV: token, payload, PX ('' = no expiry). The fence check and the write in one step.
+const FENCED_SET = `
+if redis.call('GET', KEYS[2]) ~= ARGV[1] then return 0 end
+if ARGV[3] == '' then redis.call('SET', KEYS[1], ARGV[2]) else redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) end
+return 1`
 
 /** The `PX` argument for a physical TTL: none for "forever", else whole milliseconds, at least 1. */
 function toPx(ttl: number | undefined): number | undefined {

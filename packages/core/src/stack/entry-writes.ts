@@ -1,7 +1,7 @@
 // Writing entries: building an entry from a value and its options, writing it to every layer under the
 // write policy, and the sliding-ttl rewrite of an entry that was read.
 
-import { type CacheEntry, FOREVER } from '../layer.ts'
+import { type CacheEntry, FOREVER, type WriteFence } from '../layer.ts'
 import type { StackEngine } from './engine.ts'
 import { capFresh, remainingLifetime } from './entry-times.ts'
 import type { ResolvedEntryOptions } from './options.ts'
@@ -15,6 +15,7 @@ export async function writeValue(
   value: unknown,
   options: ResolvedEntryOptions,
   extra?: Partial<CacheEntry>,
+  fence?: WriteFence,
 ): Promise<void> {
   const ttl =
     options.ttlPolicy || options.adaptiveTtl
@@ -22,7 +23,7 @@ export async function writeValue(
       : options.ttl
   const entry = createEntry(engine, namespace, value, ttl === options.ttl ? options : { ...options, ttl })
   if (extra) Object.assign(entry, extra)
-  await writeEntry(engine, key, entry, options.layerTtls)
+  await writeEntry(engine, key, entry, options.layerTtls, fence)
 }
 
 /** The key without its generation prefix, as `ttlPolicy` functions see it. */
@@ -75,6 +76,7 @@ export async function writeEntry(
   key: string,
   entry: CacheEntry,
   layerTtls?: Readonly<Record<string, number>>,
+  fence?: WriteFence,
 ): Promise<void> {
   if (layerTtls !== engine.defaults.layerTtls) engine.assertLayerTtls(layerTtls)
   const now = engine.clock.now()
@@ -99,10 +101,14 @@ export async function writeEntry(
     const perLayer = layerTtls?.[engine.layers[i]!.name]
     const layerEntry = perLayer === undefined ? entry : capFresh(entry, now + perLayer)
     const layerLifetime = perLayer === undefined ? lifetime : remainingLifetime(layerEntry, now)
+    const layer = engine.layers[i]!
     const write =
-      engine.writeBehind && !engine.layers[i]!.isLocal
+      engine.writeBehind && !layer.isLocal
         ? engine.writeBehind.enqueue(i, key, layerEntry, layerLifetime)
-        : engine.access.setLayer(i, key, layerEntry, layerLifetime)
+        : fence && layer.setFenced
+          ? // A lost lease writes nothing: a newer holder's value stays (checked on the server, atomically).
+            layer.setFenced(key, layerEntry, layerLifetime, fence).then(() => {})
+          : engine.access.setLayer(i, key, layerEntry, layerLifetime)
     pending.push(
       write.catch((error) => {
         failures++

@@ -200,18 +200,23 @@ function startFlight(
     if (value === undefined) {
       if (options.negativeCache && !flight.invalidated && !engine.disconnected && (await holds(lease))) {
         const negative = { ...resolved, ttl: options.negativeTtl, layerTtls: undefined, slidingTtl: false }
-        await writeValue(engine, key, namespace, null, negative, {
-          missing: true,
-          createdAt: startedAt,
-        }).catch((error) => reportWrite(engine, key, error))
+        await writeValue(
+          engine,
+          key,
+          namespace,
+          null,
+          negative,
+          { missing: true, createdAt: startedAt },
+          lease?.fence,
+        ).catch((error) => reportWrite(engine, key, error))
       }
       return undefined
     }
     if (options.shouldCache && !options.shouldCache(value)) return value
     engine.values.assert(namespace + request.userKey, value)
     if (!flight.invalidated && !engine.disconnected && (await holds(lease))) {
-      await writeValue(engine, key, namespace, value, resolved, { createdAt: startedAt }).catch((error) =>
-        reportWrite(engine, key, error),
+      await writeValue(engine, key, namespace, value, resolved, { createdAt: startedAt }, lease?.fence).catch(
+        (error) => reportWrite(engine, key, error),
       )
     }
     engine.backoffUntil.delete(key)

@@ -1,3 +1,5 @@
+import type { WriteFence } from '../layer.ts'
+
 /** Held by the one instance that runs the factory for a key. */
 export interface FlightLease {
   /**
@@ -5,6 +7,8 @@ export interface FlightLease {
    * lease expired and another may have written a newer value), and the result must not be stored.
    */
   confirm(): Promise<boolean>
+  /** When present, shared layers that can (`setFenced`) re-check the lease in the same step as the write. */
+  readonly fence?: WriteFence
 }
 
 /** What the read path hands to a `SingleFlight` for one key. */
