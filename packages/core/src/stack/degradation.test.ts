@@ -81,7 +81,7 @@ function twoTier(port: number) {
   const client = new Redis({ port, host: '127.0.0.1', maxRetriesPerRequest: 1, retryStrategy: () => 50 })
   client.on('error', () => {})
   const cache = new CacheStack(
-    [new MemoryLayer(), new RedisLayer({ client, prefix: 'deg:', commandTimeout: '100ms' })],
+    [new MemoryLayer(), new RedisLayer({ client, prefix: 'deg:', commandTimeout: '250ms' })],
     { gracefulDegradation: { retryAfter: '100ms' } },
   )
   const events: string[] = []
