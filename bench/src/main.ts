@@ -21,6 +21,7 @@ import { httpScenarios } from './scenarios/http.ts'
 import { missScenario } from './scenarios/miss.ts'
 import { nestScenarios } from './scenarios/nestjs.ts'
 import { otelScenario } from './scenarios/otel.ts'
+import { rpcScenarios } from './scenarios/rpc.ts'
 import { stampedeScenario } from './scenarios/stampede.ts'
 import { taggedReadScenario, tagInvalidationScenario } from './scenarios/tags.ts'
 import type { RunContext, ScenarioResult } from './scenarios/types.ts'
@@ -28,7 +29,7 @@ import { evaluateTargets, formatTargets } from './targets.ts'
 
 const QUICK: MeasureOptions = { warmupMs: 25, minTimeMs: 50, maxOps: 300_000 }
 const FULL: MeasureOptions = { warmupMs: 150, minTimeMs: 400, maxOps: 3_000_000 }
-const GROUPS = ['hit', 'miss', 'burst', 'tags', 'heap', 'http', 'nestjs', 'otel'] as const
+const GROUPS = ['hit', 'miss', 'burst', 'tags', 'heap', 'http', 'nestjs', 'rpc', 'otel'] as const
 
 const { values: args } = parseArgs({
   options: {
@@ -114,6 +115,7 @@ try {
   // HTTP scenarios (express / fastify / hono) plug in here; see scenarios/http.ts.
   await run('http', 'http', () => httpScenarios(ctx, contenders))
   await run('nestjs', 'nestjs', () => nestScenarios(ctx))
+  await run('rpc', 'trpc and graphql', () => rpcScenarios(ctx))
   // Last: it loads @cachestack/otel and the OpenTelemetry SDK, which nothing before it has.
   await run('otel', 'hit with @cachestack/otel', async () => [await otelScenario(ctx)])
 } finally {
