@@ -62,11 +62,13 @@ function parseUnit(
   const hint =
     value.trim() !== value || /\d\s+[a-z]/i.test(value)
       ? 'no spaces'
-      : /[A-Z]/.test(value)
-        ? 'units are lowercase'
-        : match === null && /^\d+(\.\d+)?$/.test(value)
-          ? 'a string needs a unit'
-          : `units: ${list}`
+      : /^[-+]/.test(value)
+        ? 'no sign'
+        : /[A-Z]/.test(value)
+          ? 'units are lowercase'
+          : match === null && /^\d+(\.\d+)?$/.test(value)
+            ? 'a string needs a unit'
+            : `units: ${list}`
   throw new ValidationError(
     `"${option}" is not a valid ${kind}: ${JSON.stringify(value)} (${hint}; use ${example})`,
     option,
