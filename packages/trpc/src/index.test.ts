@@ -1,12 +1,14 @@
 import { Agent, request as httpRequest } from 'node:http'
 import { CacheStack, MemoryLayer } from '@cachestack/core'
+import { createManualClock } from '@cachestack/core/testing'
 import { createTRPCClient, httpBatchLink, httpBatchStreamLink, TRPCClientError } from '@trpc/client'
-import { afterAll, beforeEach, describe, expect, it } from 'vitest'
+import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import { cacheMiddleware } from './cache-middleware.ts'
 import { invalidateMiddleware } from './invalidate-middleware.ts'
 import { startServer, type TestRouter } from './test-server.ts'
 
-const cache = new CacheStack([new MemoryLayer()])
+const clock = createManualClock()
+const cache = new CacheStack([new MemoryLayer()], { clock })
 const calls = new Map<string, number>()
 const server = await startServer(cache, calls)
 afterAll(async () => {
@@ -145,6 +147,27 @@ describe('responseMeta over one keep-alive connection', () => {
     const res = await get(batchPath(['post'], [{ id: 1 }]), { 'trpc-accept': 'application/jsonl' })
     expect(res.cacheControl).toBe('private, no-store')
   })
+})
+
+it('serves stale while one background call refreshes, and never lets shared caches keep a stale answer', async () => {
+  const news = () => get('/news')
+  const first = await news()
+  expect([first.body, first.cacheControl]).toEqual([
+    expect.stringContaining('edition 1'),
+    'public, max-age=10',
+  ])
+  clock.advance(11_000)
+  const stale = await news()
+  expect([stale.body, stale.cacheControl]).toEqual([
+    expect.stringContaining('edition 1'),
+    'private, no-store',
+  ])
+  await vi.waitFor(() => expect(calls.get('news')).toBe(2), { timeout: 10_000 })
+  const fresh = await news()
+  expect([fresh.body, fresh.cacheControl]).toEqual([
+    expect.stringContaining('edition 2'),
+    'public, max-age=10',
+  ])
 })
 
 describe('options', () => {

@@ -47,6 +47,10 @@ export function createTestRouter(cache: CacheStack, calls: Map<string, number>) 
       }
       return 'found'
     }),
+    news: t.procedure.use(cacheMiddleware({ cache, ttl: '10s', staleWhileRevalidate: '1m' })).query(() => {
+      count('news')
+      return `edition ${calls.get('news')}`
+    }),
     wrongPlace: t.procedure.use(cacheMiddleware({ cache, ttl: '1m' })).mutation(() => {
       count('wrongPlace')
       return 'ran'
