@@ -3,7 +3,7 @@
 // server on a well-known port: a developer's own Redis on 6379 is never touched by the tests.
 // Set CACHESTACK_TEST_REDIS_URL / CACHESTACK_TEST_CLUSTER_NODES yourself to reuse running servers.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -106,6 +106,83 @@ async function startCluster(dir: string): Promise<number[]> {
   return ports
 }
 
+/** The directory holding `initdb` and `pg_ctl`: on PATH, else Debian's newest /usr/lib/postgresql/<ver>/bin. */
+function postgresBinDir(): string | undefined {
+  const onPath = spawnSync('sh', ['-c', 'command -v initdb'], { encoding: 'utf8' })
+  if (onPath.status === 0 && which('pg_ctl')) return join(onPath.stdout.trim(), '..')
+  const base = '/usr/lib/postgresql'
+  if (!existsSync(base)) return undefined
+  const versions = readdirSync(base)
+    .filter((v) => existsSync(join(base, v, 'bin', 'initdb')))
+    .sort((a, b) => Number(b) - Number(a))
+  return versions.length > 0 ? join(base, versions[0]!, 'bin') : undefined
+}
+
+let postgres: { pgCtl: string; dataDir: string; root: string; user: string | undefined } | undefined
+
+/** Runs a PostgreSQL binary, as the unprivileged `postgres` user when we are root (initdb refuses root). */
+function runPg(user: string | undefined, command: string, args: string[]): ReturnType<typeof spawnSync> {
+  const argv = user === undefined ? [command, ...args] : ['runuser', '-u', user, '--', command, ...args]
+  return spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', timeout: 60_000 })
+}
+
+/**
+ * A private PostgreSQL: `initdb` in a temporary directory (trust auth, no locale), `pg_ctl start` on a
+ * spare loopback port with its socket in that directory, and a `cachestack_test` database. Never the
+ * machine's own PostgreSQL. Returns the connection URL.
+ */
+async function startPostgres(): Promise<string> {
+  const bin = postgresBinDir()
+  if (bin === undefined) {
+    throw new Error(
+      'test services: initdb/pg_ctl not found (apt-get install postgresql); .ci/run installs it',
+    )
+  }
+  // Its own temporary directory: when we are root, the `postgres` user must own it (mkdtemp makes it 0700).
+  const root = mkdtempSync(join(tmpdir(), 'cachestack-pg-'))
+  const dataDir = join(root, 'data')
+  const user = process.getuid?.() === 0 ? 'postgres' : undefined
+  if (user !== undefined) {
+    const id = spawnSync('id', ['-u', user], { encoding: 'utf8' })
+    const gid = spawnSync('id', ['-g', user], { encoding: 'utf8' })
+    if (id.status !== 0) throw new Error(`test services: running as root needs a "${user}" user for initdb`)
+    chownSync(root, Number(id.stdout.trim()), Number(gid.stdout.trim()))
+  }
+  const init = runPg(user, join(bin, 'initdb'), [
+    '-D',
+    dataDir,
+    '-A',
+    'trust',
+    '-U',
+    'postgres',
+    '--no-locale',
+    '-E',
+    'UTF8',
+    '--no-sync',
+  ])
+  if (init.status !== 0) throw new Error(`test services: initdb failed: ${init.stdout}${init.stderr}`)
+  const port = await freePort()
+  const pgCtl = join(bin, 'pg_ctl')
+  const options = `-h 127.0.0.1 -p ${port} -k ${root} -c fsync=off -c synchronous_commit=off -c full_page_writes=off`
+  const start = runPg(user, pgCtl, ['start', '-w', '-D', dataDir, '-l', join(root, 'log'), '-o', options])
+  if (start.status !== 0)
+    throw new Error(`test services: pg_ctl start failed: ${start.stdout}${start.stderr}`)
+  postgres = { pgCtl, dataDir, root, user }
+  const { default: pg } = await import('pg')
+  const admin = new pg.Client({ connectionString: `postgres://postgres@127.0.0.1:${port}/postgres` })
+  await admin.connect()
+  await admin.query('CREATE DATABASE cachestack_test')
+  await admin.end()
+  return `postgres://postgres@127.0.0.1:${port}/cachestack_test`
+}
+
+function stopPostgres(): void {
+  if (postgres === undefined) return
+  runPg(postgres.user, postgres.pgCtl, ['stop', '-D', postgres.dataDir, '-m', 'immediate', '-w'])
+  rmSync(postgres.root, { recursive: true, force: true })
+  postgres = undefined
+}
+
 export async function setup(): Promise<void> {
   if (!which('redis-server')) {
     throw new Error(
@@ -129,10 +206,14 @@ export async function setup(): Promise<void> {
     started.push(child)
     process.env.CACHESTACK_TEST_MEMCACHED = `127.0.0.1:${port}`
   }
+  if (!process.env.CACHESTACK_TEST_POSTGRES_URL) {
+    process.env.CACHESTACK_TEST_POSTGRES_URL = await startPostgres()
+  }
 }
 
 export async function teardown(): Promise<void> {
   for (const child of started) child.kill('SIGKILL')
   started.length = 0
+  stopPostgres()
   if (workDir) rmSync(workDir, { recursive: true, force: true })
 }

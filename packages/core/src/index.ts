@@ -29,6 +29,8 @@ export type { DiskLayerOptions } from './layers/disk-layer.ts'
 export { DiskLayer } from './layers/disk-layer.ts'
 export type { MemoryEviction, MemoryLayerOptions, MemoryValueMode } from './layers/memory-layer.ts'
 export { MemoryLayer } from './layers/memory-layer.ts'
+export type { PostgresLayerOptions } from './layers/postgres-layer.ts'
+export { PostgresLayer, PostgresTimeoutError } from './layers/postgres-layer.ts'
 export type { RedisLayerOptions } from './layers/redis-layer.ts'
 export { RedisLayer } from './layers/redis-layer.ts'
 export type {
