@@ -1,9 +1,8 @@
-import { CacheMissError, ValidationError } from './errors.ts'
-import { assertKnownOptions } from './internal/known-options.ts'
+import { ValidationError } from './errors.ts'
 import { type CacheEntry, type CacheLayer, type Clock, FOREVER } from './layer.ts'
 import { OperationCache } from './operation/operation-cache.ts'
 import type { EntryInspection, LayerHealth, MgetEntry, MsetEntry } from './stack/api-types.ts'
-import { assertOptionsObject, OBJECT_READ_NAMES, READ_WHAT } from './stack/call-options.ts'
+import { assertGetOrSetForm, assertOptionsObject } from './stack/call-options.ts'
 import { type EngineOptions, StackEngine } from './stack/engine.ts'
 import type { CacheEventListener, CacheEventName } from './stack/events.ts'
 import type { Factory, Storable } from './stack/factory.ts'
@@ -26,6 +25,7 @@ import { StackView, startRoot, VIEW_READY } from './stack/view.ts'
 import * as invalidation from './stack/view-invalidation.ts'
 import * as reads from './stack/view-reads.ts'
 import * as writes from './stack/view-writes.ts'
+import { type WarmEntry, type WarmOptions, type WarmResult, warm } from './stack/warm.ts'
 
 export type {
   CacheMetrics,
@@ -35,6 +35,7 @@ export type {
   MsetEntry,
 } from './stack/api-types.ts'
 export { OPERATION_CHANNEL, type OperationContext, type OperationName } from './stack/tracing.ts'
+export type { WarmEntry, WarmOptions, WarmProgress, WarmResult } from './stack/warm.ts'
 
 /** Options of `new CacheStack(layers, options)`. */
 export type CacheStackOptions = EngineOptions
@@ -132,18 +133,10 @@ class CacheView {
   getOrSet<T, G = T>(key: string, factory: Factory<T, G>, options?: ReadOptions): Promise<T>
   getOrSet<T, G = T>(key: GetOrSetObject<T, G>): Promise<T>
   getOrSet<T>(key: string | GetOrSetObject<T>, factory?: Factory<T>, options?: ReadOptions): Promise<T> {
-    const isObject = typeof key === 'object' && key !== null
-    if (isObject) {
-      try {
-        assertKnownOptions(key, OBJECT_READ_NAMES, READ_WHAT)
-      } catch (error) {
-        return Promise.reject(error)
-      }
-    }
-    const fn = isObject ? key.factory : factory
-    if (typeof fn !== 'function')
-      return Promise.reject(new ValidationError('"factory" must be a function', 'factory'))
-    return this.get(key as string, factory as Factory<T>, options)
+    return rejecting(() => {
+      assertGetOrSetForm(key, factory)
+      return this.get(key as string, factory as Factory<T>, options)
+    })
   }
 
   /** `getOrSet` whose result never expires (only eviction or invalidation removes it). */
@@ -159,17 +152,12 @@ class CacheView {
   }
 
   /** Like `get` but throws `CacheMissError` instead of answering `undefined`. */
-  async getOrThrow<T = unknown, G = T>(
+  getOrThrow<T = unknown, G = T>(
     key: string | KeyArg<T, G>,
     fetcher?: Factory<T, G>,
     options?: ReadOptions,
   ): Promise<T> {
-    const value = (await reads.readKey(this.#view, key, fetcher as Factory<unknown> | undefined, options)) as
-      | T
-      | undefined
-    if (value === undefined)
-      throw new CacheMissError(this.#namespace + objectKey(key as string | { key: string }))
-    return value
+    return reads.getOrThrow(this.#view, key, fetcher as Factory<unknown> | undefined, options) as Promise<T>
   }
 
   /** Reads many keys, each with an optional fetcher and options; results in order, duplicates allowed. */
@@ -303,6 +291,11 @@ class CacheView {
     if (options !== undefined) assertOptionsObject(options, READ_OPTION_NAMES, 'an option of wrap()')
     const operation = new OperationCache<A, undefined, R>({ ...options, cache: this, name: prefix })
     return (...args: A) => operation.value(args, undefined, () => fn(...args))
+  }
+
+  /** Fills the cache ahead of traffic (`getOrSet` per entry): highest `priority` first, at most `concurrency` at once. */
+  warm(entries: readonly WarmEntry[], options?: WarmOptions): Promise<WarmResult> {
+    return warm(entries, options, (key, factory, call) => this.getOrSet(key, factory, call))
   }
 
   /** A scoped view with the full API; nestable (`a:b:key`). Views of one prefix share stampede locks. */

@@ -9,6 +9,10 @@ export type {
   MsetEntry,
   OperationContext,
   OperationName,
+  WarmEntry,
+  WarmOptions,
+  WarmProgress,
+  WarmResult,
 } from './cache-stack.ts'
 
 export { CacheStack, OPERATION_CHANNEL } from './cache-stack.ts'

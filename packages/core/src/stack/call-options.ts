@@ -33,3 +33,11 @@ export function assertOptionsObject(options: unknown, known: ReadonlySet<string>
   }
   assertKnownOptions(options, known, what)
 }
+
+/** Checks the two forms of `getOrSet`: `(key, factory)` or `({ key, factory, ...options })`. */
+export function assertGetOrSetForm(key: unknown, factory: unknown): void {
+  const isObject = typeof key === 'object' && key !== null
+  if (isObject) assertKnownOptions(key, OBJECT_READ_NAMES, READ_WHAT)
+  const fn = isObject ? (key as { factory?: unknown }).factory : factory
+  if (typeof fn !== 'function') throw new ValidationError('"factory" must be a function', 'factory')
+}

@@ -1,7 +1,7 @@
 // The read operations of a view, past the L1 fast path: get (string and object forms), mget, has, ttl
 // and inspect, each traced and validated here.
 
-import { ValidationError } from '../errors.ts'
+import { CacheMissError, ValidationError } from '../errors.ts'
 import { assertKnownOptions } from '../internal/known-options.ts'
 import { type CacheEntry, FOREVER } from '../layer.ts'
 import type { EntryInspection, MgetEntry } from './api-types.ts'
@@ -9,7 +9,7 @@ import { assertOptionsObject, MGET_ITEM_NAMES, OBJECT_READ_NAMES, READ_WHAT } fr
 import { remainingLifetime } from './entry-times.ts'
 import type { Factory } from './factory.ts'
 import { fastPathAllowed } from './fast-path.ts'
-import type { KeyArg } from './forms.ts'
+import { type KeyArg, objectKey } from './forms.ts'
 import { assertKey } from './keys.ts'
 import { READ_OPTION_NAMES, type ReadOptions } from './options.ts'
 import { countHit, READ_TRACE } from './read-report.ts'
@@ -23,6 +23,19 @@ export type ViewGet = <T>(
   fetch: Factory<T> | undefined,
   options: ReadOptions,
 ) => Promise<T | undefined>
+
+/** `get` that rejects with `CacheMissError` instead of answering `undefined`. */
+export async function getOrThrow(
+  view: StackView,
+  key: unknown,
+  fetcher: Factory<unknown> | undefined,
+  options: ReadOptions | undefined,
+): Promise<unknown> {
+  const value = await readKey(view, key, fetcher, options)
+  if (value === undefined)
+    throw new CacheMissError(view.namespace + objectKey(key as string | { key: string }))
+  return value
+}
 
 /**
  * The full read path of `get`. Not async: a string key goes straight to readThrough's promise, one
