@@ -198,21 +198,56 @@ export async function setup(): Promise<void> {
     const ports = await startCluster(workDir)
     process.env.CACHESTACK_TEST_CLUSTER_NODES = ports.map((p) => `127.0.0.1:${p}`).join(',')
   }
-  if (!process.env.CACHESTACK_TEST_MEMCACHED && which('memcached')) {
-    const port = await freePort()
-    const child = spawn('memcached', ['-l', '127.0.0.1', '-p', String(port), '-U', '0', '-u', 'root'], {
-      stdio: 'ignore',
-    })
-    started.push(child)
-    process.env.CACHESTACK_TEST_MEMCACHED = `127.0.0.1:${port}`
+  if (!process.env.CACHESTACK_TEST_MEMCACHED) {
+    process.env.CACHESTACK_TEST_MEMCACHED = `127.0.0.1:${await startMemcached()}`
   }
   if (!process.env.CACHESTACK_TEST_POSTGRES_URL) {
     process.env.CACHESTACK_TEST_POSTGRES_URL = await startPostgres()
   }
 }
 
+/**
+ * Starts one `memcached` on a free loopback port (UDP off); returns its port. The item size limit is 2 MB,
+ * just above the layer contract's 1 MB value, so the "value over the item size" test needs only a 3 MB write.
+ */
+export async function startMemcached(): Promise<number> {
+  if (!which('memcached')) {
+    throw new Error(
+      'test services: memcached is not installed (apt-get install memcached); .ci/run installs it',
+    )
+  }
+  const port = await freePort()
+  const args = ['-l', '127.0.0.1', '-p', String(port), '-U', '0', '-I', '2m', '-m', '64']
+  // memcached refuses to run as root without -u.
+  if (process.getuid?.() === 0) args.push('-u', 'root')
+  const child = spawn('memcached', args, { stdio: 'ignore' })
+  started.push(child)
+  await waitFor(() => memcachedAnswers(port), `memcached on ${port}`)
+  return port
+}
+
+function memcachedAnswers(port: number): boolean {
+  const out = spawnSync(
+    process.execPath,
+    [
+      '-e',
+      `const s=require('net').connect(${port},'127.0.0.1',()=>s.write('version\\r\\n'));` +
+        `s.on('data',d=>{process.stdout.write(String(d));s.destroy()});s.on('error',()=>process.exit(1))`,
+    ],
+    { encoding: 'utf8', timeout: 2_000 },
+  )
+  return (out.stdout ?? '').startsWith('VERSION')
+}
+
 export async function teardown(): Promise<void> {
-  for (const child of started) child.kill('SIGKILL')
+  for (const child of started) {
+    if (child.pid === undefined || child.exitCode !== null) continue
+    try {
+      process.kill(child.pid, 'SIGKILL')
+    } catch {
+      // Already gone.
+    }
+  }
   started.length = 0
   stopPostgres()
   if (workDir) rmSync(workDir, { recursive: true, force: true })

@@ -48,12 +48,30 @@ export class LayerError extends CacheError {
   }
 }
 
-/** A Redis command did not answer within the layer's `commandTimeout` (the `cause` of a `LayerError`). */
+/** A Redis or memcached command did not answer within the layer's `commandTimeout` (the `cause` of a `LayerError`). */
 export class CommandTimeoutError extends CacheError {
   readonly timeout: number
-  constructor(timeout: number) {
-    super('E_COMMAND_TIMEOUT', `Redis did not answer within ${timeout} ms`)
+  constructor(timeout: number, server = 'Redis') {
+    super('E_COMMAND_TIMEOUT', `${server} did not answer within ${timeout} ms`)
     this.timeout = timeout
+  }
+}
+
+/** A value larger than the server accepts for one item (memcached's `-I`); the `cause` of a `LayerError`. */
+export class ItemTooLargeError extends CacheError {
+  readonly key: string
+  /** Size of the payload that was refused, in bytes. */
+  readonly size: number
+  constructor(key: string, size: number, cause?: unknown) {
+    super(
+      'E_ITEM_TOO_LARGE',
+      `The entry for "${key}" (${size} bytes) is larger than the server's item size`,
+      {
+        cause,
+      },
+    )
+    this.key = key
+    this.size = size
   }
 }
 

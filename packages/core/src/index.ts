@@ -31,6 +31,8 @@ export type { CacheEntry, CacheLayer, Clock, LayerContext, LayerWrite } from './
 export { FOREVER, systemClock } from './layer.ts'
 export type { DiskLayerOptions } from './layers/disk-layer.ts'
 export { DiskLayer } from './layers/disk-layer.ts'
+export type { MemcachedLayerOptions } from './layers/memcached-layer.ts'
+export { MemcachedLayer } from './layers/memcached-layer.ts'
 export type { MemoryEviction, MemoryLayerOptions, MemoryValueMode } from './layers/memory-layer.ts'
 export { MemoryLayer } from './layers/memory-layer.ts'
 export type { PostgresLayerOptions } from './layers/postgres-layer.ts'
