@@ -1,5 +1,5 @@
 import type { Pool, QueryResultRow } from 'pg'
-import { LayerError } from '../errors.ts'
+import { LayerError, ValidationError } from '../errors.ts'
 import { CorruptedEntryError, EntryCodec } from '../internal/serialization.ts'
 import { JSON_VALUES, type ValueSupport } from '../internal/value-check.ts'
 import {
@@ -18,6 +18,11 @@ export type { PostgresLayerOptions } from './postgres-options.ts'
 // The "C" collation orders keys by UTF-8 bytes, so the primary key's b-tree also answers prefix ranges
 // (`key >= p AND key < successor(p)`), whatever the database's default collation.
 const KEYS_PAGE = 1000
+/**
+ * The longest stored key, in UTF-8 bytes: a b-tree entry must fit in a third of a page (~2.7 kB), so
+ * longer keys are refused with a `ValidationError` on write (hash them first) and read as misses.
+ */
+export const MAX_POSTGRES_KEY_BYTES = 2048
 
 /** A PostgreSQL query that did not answer within the layer's `queryTimeout` (the `cause` of a `LayerError`). */
 export class PostgresTimeoutError extends Error {
@@ -119,7 +124,15 @@ export class PostgresLayer implements CacheLayer {
       } catch (error) {
         throw new LayerError(this.name, writes.length === 1 ? 'set' : 'setMany', error)
       }
-      latest.set(encodeKey(key), { value, expiresAt: expiresAt(ttl, now) })
+      const stored = encodeKey(key)
+      if (Buffer.byteLength(stored) > MAX_POSTGRES_KEY_BYTES) {
+        throw new ValidationError(
+          `a PostgresLayer key must be at most ${MAX_POSTGRES_KEY_BYTES} bytes (UTF-8); got ` +
+            `${Buffer.byteLength(stored)} (hash long keys first)`,
+          'key',
+        )
+      }
+      latest.set(stored, { value, expiresAt: expiresAt(ttl, now) })
     }
     const keys = [...latest.keys()]
     const rows = [...latest.values()]
