@@ -305,19 +305,23 @@ export class DiskLayer implements CacheLayer {
       return await this.#codec.decodeBytes(payload)
     } catch (error) {
       if (!(error instanceof CorruptedEntryError)) throw new LayerError(this.name, operation, error)
-      this.#context?.reportError(error, operation, record.key)
+      if (this.#index.get(record.key) === record) this.#context?.reportError(error, operation, record.key)
       await this.#drop(record, operation)
       return undefined
     }
   }
 
-  /** Removes `record`'s file unless a newer write of the key replaced it meanwhile; answers whether it did. */
-  #drop(record: DiskRecord, operation = 'get'): Promise<boolean> {
-    return this.#serial(record.key, async () => {
-      if (this.#index.remove(record.key, record) === undefined) return false
-      await this.#unlink(record, operation)
-      return true
+  /**
+   * Forgets `record` at once (so a concurrent reader of the same damaged file neither reports it again
+   * nor removes it twice), then removes its file unless a newer write of the key owns it by then.
+   * Answers whether `record` was still the key's.
+   */
+  async #drop(record: DiskRecord, operation = 'get'): Promise<boolean> {
+    if (this.#index.remove(record.key, record) === undefined) return false
+    await this.#serial(record.key, async () => {
+      if (this.#index.get(record.key) === undefined) await this.#unlink(record, operation)
     })
+    return true
   }
 
   /** Removes the least recently used files until `maxFiles` and `maxBytes` hold. */
