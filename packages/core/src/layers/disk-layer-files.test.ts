@@ -168,7 +168,7 @@ describe('DiskLayer damaged files', () => {
       'a flipped payload byte',
       async (path: string) => {
         const data = await readFile(path)
-        data[data.length - 10] ^= 0x01
+        data[data.length - 10] = data[data.length - 10]! ^ 0x01
         await writeFile(path, data)
       },
     ],
