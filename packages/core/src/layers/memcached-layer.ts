@@ -37,6 +37,8 @@ export class MemcachedLayer implements CacheLayer {
   readonly storable: ValueSupport
   /** The memjs client in use (given or created). */
   readonly client: MemjsClient
+  /** Prepended to every stored key. */
+  readonly prefix: string
   readonly #ownsClient: boolean
   readonly #prefix: string
   readonly #codec: EntryCodec
@@ -51,6 +53,7 @@ export class MemcachedLayer implements CacheLayer {
     this.name = normalized.name
     this.client = normalized.client
     this.#ownsClient = normalized.ownsClient
+    this.prefix = normalized.prefix
     this.#prefix = normalized.prefix
     this.#codec = new EntryCodec(normalized.codec)
     const serializer = normalized.codec.serializer

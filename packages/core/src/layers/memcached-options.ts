@@ -168,7 +168,8 @@ function resolveClient(
   if (memjsOptions !== undefined && (typeof memjsOptions !== 'object' || memjsOptions === null)) {
     throw new ValidationError('"memjsOptions" must be an object', 'memjsOptions')
   }
-  const seconds = commandTimeout / 1000
+  // memjs's own timers get twice as long, so the layer's CommandTimeoutError is what callers see.
+  const seconds = (2 * commandTimeout) / 1000
   const created = memjs().Client.create(servers, {
     // One attempt, bounded by the layer's timeout: memjs retries twice by default (0.2 s apart) and logs
     // every failure to the console; the layer reports failures as LayerErrors instead.
