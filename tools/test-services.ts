@@ -131,7 +131,7 @@ function runPg(user: string | undefined, command: string, args: string[]): Retur
  * spare loopback port with its socket in that directory, and a `cachestack_test` database. Never the
  * machine's own PostgreSQL. Returns the connection URL.
  */
-async function startPostgres(): Promise<string> {
+export async function startPostgres(): Promise<string> {
   const bin = postgresBinDir()
   if (bin === undefined) {
     throw new Error(
@@ -176,7 +176,8 @@ async function startPostgres(): Promise<string> {
   return `postgres://postgres@127.0.0.1:${port}/cachestack_test`
 }
 
-function stopPostgres(): void {
+/** Stops the PostgreSQL `startPostgres` started (`pg_ctl stop`) and removes its directory. */
+export function stopPostgres(): void {
   if (postgres === undefined) return
   runPg(postgres.user, postgres.pgCtl, ['stop', '-D', postgres.dataDir, '-m', 'immediate', '-w'])
   rmSync(postgres.root, { recursive: true, force: true })

@@ -21,6 +21,7 @@ import { httpScenarios } from './scenarios/http.ts'
 import { missScenario } from './scenarios/miss.ts'
 import { nestScenarios } from './scenarios/nestjs.ts'
 import { otelScenario } from './scenarios/otel.ts'
+import { postgresScenarios } from './scenarios/postgres.ts'
 import { rpcScenarios } from './scenarios/rpc.ts'
 import { stampedeScenario } from './scenarios/stampede.ts'
 import { taggedReadScenario, tagInvalidationScenario } from './scenarios/tags.ts'
@@ -29,7 +30,7 @@ import { evaluateTargets, formatTargets } from './targets.ts'
 
 const QUICK: MeasureOptions = { warmupMs: 25, minTimeMs: 50, maxOps: 300_000 }
 const FULL: MeasureOptions = { warmupMs: 150, minTimeMs: 400, maxOps: 3_000_000 }
-const GROUPS = ['hit', 'miss', 'burst', 'tags', 'heap', 'http', 'nestjs', 'rpc', 'otel'] as const
+const GROUPS = ['hit', 'miss', 'burst', 'tags', 'heap', 'postgres', 'http', 'nestjs', 'rpc', 'otel'] as const
 
 const { values: args } = parseArgs({
   options: {
@@ -112,6 +113,7 @@ try {
     await tagInvalidationScenario(ctx, 'two-tier', contenders),
   ])
   await run('heap', 'heap per entry', async () => [await heapScenario(ctx, [...contenders, ...heapExtras])])
+  await run('postgres', 'postgres layer: hit and miss', () => postgresScenarios(ctx))
   // HTTP scenarios (express / fastify / hono) plug in here; see scenarios/http.ts.
   await run('http', 'http', () => httpScenarios(ctx, contenders))
   await run('nestjs', 'nestjs', () => nestScenarios(ctx))
