@@ -69,6 +69,9 @@ export function describeLayerContract(
     else await new Promise((resolve) => setTimeout(resolve, ms))
   }
   const expiryWait = () => pass(shortTtl + 60)
+  // On a real clock (Redis expires server-side) a loaded machine can let a short TTL run out before the
+  // first read comes back; the "still there" checks apply only to reads that started in time.
+  const readInTime = (since: number) => options.clock !== undefined || performance.now() - since < shortTtl / 2
 
   describe(`${name} (layer contract)`, () => {
     beforeEach(async () => {
@@ -198,10 +201,13 @@ export function describeLayerContract(
     it('expires an entry after its TTL', async () => {
       const key = uniqueKey('expiry')
       const forever = uniqueKey('forever')
+      const since = performance.now()
       await layer.set(key, entry('short'), shortTtl)
       await layer.set(forever, entry('long'), undefined)
-      expect((await layer.get(key))?.value).toBe('short')
-      expect(await layer.has(key)).toBe(true)
+      if (readInTime(since)) {
+        expect((await layer.get(key))?.value).toBe('short')
+        expect(await layer.has(key)).toBe(true)
+      }
       await expiryWait()
       expect(await layer.get(key)).toBeUndefined()
       expect(await layer.has(key)).toBe(false)
@@ -212,11 +218,12 @@ export function describeLayerContract(
 
     it('rounds a fractional TTL and expires setMany entries too', async () => {
       const [a, b] = [uniqueKey('fraction-a'), uniqueKey('fraction-b')]
+      const since = performance.now()
       await layer.setMany([
         { key: a, entry: entry('a'), ttl: shortTtl + 0.4 },
         { key: b, entry: entry('b'), ttl: undefined },
       ])
-      expect((await layer.get(a))?.value).toBe('a')
+      if (readInTime(since)) expect((await layer.get(a))?.value).toBe('a')
       await expiryWait()
       expect(await layer.get(a)).toBeUndefined()
       expect((await layer.get(b))?.value).toBe('b')
