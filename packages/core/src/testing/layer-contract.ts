@@ -71,7 +71,8 @@ export function describeLayerContract(
   const expiryWait = () => pass(shortTtl + 60)
   // On a real clock (Redis expires server-side) a loaded machine can let a short TTL run out before the
   // first read comes back; the "still there" checks apply only to reads that started in time.
-  const readInTime = (since: number) => options.clock !== undefined || performance.now() - since < shortTtl / 2
+  const readInTime = (since: number) =>
+    options.clock !== undefined || performance.now() - since < shortTtl / 2
 
   describe(`${name} (layer contract)`, () => {
     beforeEach(async () => {
