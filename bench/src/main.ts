@@ -15,6 +15,7 @@ import type { MeasureOptions } from './harness.ts'
 import { describeMachine, formatMachine } from './machine.ts'
 import { startBenchRedis } from './redis-server.ts'
 import { formatScenario } from './report.ts'
+import { diskScenarios } from './scenarios/disk.ts'
 import { heapScenario } from './scenarios/heap.ts'
 import { hitScenario } from './scenarios/hit.ts'
 import { httpScenarios } from './scenarios/http.ts'
@@ -30,7 +31,7 @@ import { evaluateTargets, formatTargets } from './targets.ts'
 
 const QUICK: MeasureOptions = { warmupMs: 25, minTimeMs: 50, maxOps: 300_000 }
 const FULL: MeasureOptions = { warmupMs: 150, minTimeMs: 400, maxOps: 3_000_000 }
-const GROUPS = ['hit', 'miss', 'burst', 'tags', 'heap', 'postgres', 'http', 'nestjs', 'rpc', 'otel'] as const
+const GROUPS = ['hit', 'miss', 'burst', 'tags', 'heap', 'postgres', 'disk', 'http', 'nestjs', 'rpc', 'otel'] as const
 
 const { values: args } = parseArgs({
   options: {
@@ -114,6 +115,7 @@ try {
   ])
   await run('heap', 'heap per entry', async () => [await heapScenario(ctx, [...contenders, ...heapExtras])])
   await run('postgres', 'postgres layer: hit and miss', () => postgresScenarios(ctx))
+  await run('disk', 'disk layer: hit and miss', () => diskScenarios(ctx))
   // HTTP scenarios (express / fastify / hono) plug in here; see scenarios/http.ts.
   await run('http', 'http', () => httpScenarios(ctx, contenders))
   await run('nestjs', 'nestjs', () => nestScenarios(ctx))
