@@ -31,7 +31,19 @@ import { evaluateTargets, formatTargets } from './targets.ts'
 
 const QUICK: MeasureOptions = { warmupMs: 25, minTimeMs: 50, maxOps: 300_000 }
 const FULL: MeasureOptions = { warmupMs: 150, minTimeMs: 400, maxOps: 3_000_000 }
-const GROUPS = ['hit', 'miss', 'burst', 'tags', 'heap', 'postgres', 'disk', 'http', 'nestjs', 'rpc', 'otel'] as const
+const GROUPS = [
+  'hit',
+  'miss',
+  'burst',
+  'tags',
+  'heap',
+  'postgres',
+  'disk',
+  'http',
+  'nestjs',
+  'rpc',
+  'otel',
+] as const
 
 const { values: args } = parseArgs({
   options: {
