@@ -1,3 +1,4 @@
+import { BulkMethods } from './cache-view-bulk.ts'
 import { ValidationError } from './errors.ts'
 import { type CacheEntry, type CacheLayer, type Clock, FOREVER } from './layer.ts'
 import { OperationCache } from './operation/operation-cache.ts'
@@ -25,7 +26,6 @@ import { StackView, startRoot, VIEW_READY } from './stack/view.ts'
 import * as invalidation from './stack/view-invalidation.ts'
 import * as reads from './stack/view-reads.ts'
 import * as writes from './stack/view-writes.ts'
-import { type WarmEntry, type WarmOptions, type WarmResult, warm } from './stack/warm.ts'
 
 export type {
   CacheMetrics,
@@ -35,7 +35,6 @@ export type {
   MsetEntry,
 } from './stack/api-types.ts'
 export { OPERATION_CHANNEL, type OperationContext, type OperationName } from './stack/tracing.ts'
-export type { WarmEntry, WarmOptions, WarmProgress, WarmResult } from './stack/warm.ts'
 
 /** Options of `new CacheStack(layers, options)`. */
 export type CacheStackOptions = EngineOptions
@@ -48,7 +47,7 @@ type KeysArg = readonly string[] | { keys: readonly string[] }
  * delegating to the module that owns the behaviour (`stack/view-reads.ts`, `view-writes.ts`,
  * `view-invalidation.ts`). Only `get` keeps its L1 fast path inline: it is the hot path.
  */
-class CacheView {
+class CacheView extends BulkMethods {
   readonly #view: StackView
   readonly #engine: StackEngine
   readonly #namespace: string
@@ -56,6 +55,7 @@ class CacheView {
   #l1Reads = 0
 
   constructor(view: StackView, ready: Promise<void>) {
+    super(view)
     this.#view = view
     this.#engine = view.engine
     this.#namespace = view.namespace
@@ -291,11 +291,6 @@ class CacheView {
     if (options !== undefined) assertOptionsObject(options, READ_OPTION_NAMES, 'an option of wrap()')
     const operation = new OperationCache<A, undefined, R>({ ...options, cache: this, name: prefix })
     return (...args: A) => operation.value(args, undefined, () => fn(...args))
-  }
-
-  /** Fills the cache ahead of traffic (`getOrSet` per entry): highest `priority` first, at most `concurrency` at once. */
-  warm(entries: readonly WarmEntry[], options?: WarmOptions): Promise<WarmResult> {
-    return warm(entries, options, (key, factory, call) => this.getOrSet(key, factory, call))
   }
 
   /** A scoped view with the full API; nestable (`a:b:key`). Views of one prefix share stampede locks. */

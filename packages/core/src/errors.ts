@@ -157,6 +157,22 @@ export class DisconnectedError extends CacheError {
   }
 }
 
+/** A snapshot path escapes `snapshotBaseDir` (an absolute path outside it, `../`, a symbolic link pointing out). */
+export class SnapshotPathError extends CacheError {
+  readonly path: string
+  constructor(path: string, reason: string) {
+    super('E_SNAPSHOT_PATH', `Snapshot path "${path}" refused: ${reason}`)
+    this.path = path
+  }
+}
+
+/** A snapshot (a file or an `importState` argument) is corrupted, truncated or not a snapshot; nothing was restored. */
+export class SnapshotError extends CacheError {
+  constructor(message: string, cause?: unknown) {
+    super('E_SNAPSHOT_INVALID', message, { cause })
+  }
+}
+
 function describe(cause: unknown): string {
   if (cause instanceof Error) return cause.message
   return String(cause)

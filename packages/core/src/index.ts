@@ -9,10 +9,6 @@ export type {
   MsetEntry,
   OperationContext,
   OperationName,
-  WarmEntry,
-  WarmOptions,
-  WarmProgress,
-  WarmResult,
 } from './cache-stack.ts'
 
 export { CacheStack, OPERATION_CHANNEL } from './cache-stack.ts'
@@ -69,3 +65,11 @@ export type {
   TtlOption,
 } from './stack/options.ts'
 export type { FlightLease, SharedWork, SingleFlight } from './stack/single-flight.ts'
+export type {
+  CacheSnapshot,
+  RestoreResult,
+  SnapshotEntry,
+  SnapshotOptions,
+  SnapshotProgress,
+} from './stack/snapshot.ts'
+export type { WarmEntry, WarmOptions, WarmProgress, WarmResult } from './stack/warm.ts'

@@ -24,6 +24,7 @@ import { FetcherRateLimiter } from './rate-limiter.ts'
 import { SharedState } from './shared-state.ts'
 import type { SingleFlight } from './single-flight.ts'
 import { SlidingTtl } from './sliding.ts'
+import { resolveBaseDir } from './snapshot-file.ts'
 import { TagRegistry } from './tags.ts'
 import { AccessProfiles } from './ttl-policy.ts'
 import { ValuePolicy } from './value-policy.ts'
@@ -71,6 +72,8 @@ export class StackEngine {
   readonly flights = new Map<string, Flight>()
   readonly backoffUntil = new Map<string, number>()
   readonly backgroundRefreshTimeout: number
+  /** The directory file snapshots are confined to, resolved once. */
+  readonly snapshotBaseDir: string
   readonly controller = new AbortController()
   /** What this instance says on the bus and how it applies what it hears. */
   readonly sync: BusSync
@@ -140,6 +143,7 @@ export class StackEngine {
     this.backgroundRefreshTimeout =
       optionalDuration(options.backgroundRefreshTimeout, 'backgroundRefreshTimeout') ??
       DEFAULT_BACKGROUND_REFRESH_TIMEOUT
+    this.snapshotBaseDir = resolveBaseDir(options.snapshotBaseDir)
     this.#writePolicy = options.writePolicy ?? 'best-effort'
     const degradation = LayerDegradation.resolve(options.gracefulDegradation, list)
     this.degradation =

@@ -95,6 +95,8 @@ export interface CacheStackOptions extends ReadOptions {
   writeBehind?: WriteBehindOptions | undefined
   /** Background refreshes that run longer than this are abandoned. @default '30s' */
   backgroundRefreshTimeout?: Duration | undefined
+  /** `persistToFile`/`restoreFromFile` paths must resolve inside this directory. @default process.cwd() at construction */
+  snapshotBaseDir?: string | undefined
 }
 
 /** Every key `EntryOptions` accepts (`set`, `mset` items, `ctx.setOptions`). */
@@ -140,6 +142,7 @@ export const STACK_OPTION_NAMES: OptionNames = joinNames(
     writeStrategy: true,
     writeBehind: true,
     backgroundRefreshTimeout: true,
+    snapshotBaseDir: true,
   }),
 )
 

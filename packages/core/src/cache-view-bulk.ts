@@ -1,0 +1,42 @@
+// The methods of a stack that move many entries at once: warm-up and snapshots. A base class of the
+// facade, so cache-stack.ts keeps to the single-entry API.
+
+import type { CacheSnapshot, RestoreResult, SnapshotOptions } from './stack/snapshot.ts'
+import * as snapshots from './stack/snapshot.ts'
+import type { StackView } from './stack/view.ts'
+import * as reads from './stack/view-reads.ts'
+import { type WarmEntry, type WarmOptions, type WarmResult, warm } from './stack/warm.ts'
+
+/** Warm-up and snapshot methods of every `CacheStack` and namespace view. */
+export class BulkMethods {
+  readonly #view: StackView
+
+  constructor(view: StackView) {
+    this.#view = view
+  }
+
+  /** Fills the cache ahead of traffic (`getOrSet` per entry): highest `priority` first, at most `concurrency` at once. */
+  warm(entries: readonly WarmEntry[], options?: WarmOptions): Promise<WarmResult> {
+    return warm(entries, options, (key, factory, call) => reads.readKey(this.#view, key, factory, call))
+  }
+
+  /** Every live entry of this stack (or namespace) with its absolute times and tags, as plain data. */
+  exportState(options?: SnapshotOptions): Promise<CacheSnapshot> {
+    return snapshots.exportState(this.#view, options)
+  }
+
+  /** Writes a snapshot's entries that are still alive; a malformed snapshot is a `SnapshotError`, nothing written. */
+  importState(snapshot: CacheSnapshot, options?: SnapshotOptions): Promise<RestoreResult> {
+    return snapshots.importState(this.#view, snapshot, options)
+  }
+
+  /** `exportState` as JSON, written atomically to `path` inside `snapshotBaseDir`; resolves to the entry count. */
+  persistToFile(path: string, options?: SnapshotOptions): Promise<number> {
+    return snapshots.persistToFile(this.#view, path, options)
+  }
+
+  /** `importState` of a file written by `persistToFile` (inside `snapshotBaseDir`). */
+  restoreFromFile(path: string, options?: SnapshotOptions): Promise<RestoreResult> {
+    return snapshots.restoreFromFile(this.#view, path, options)
+  }
+}
