@@ -76,6 +76,11 @@ export interface CacheLayer {
    * without it gets a `set` after the lease's own check.
    */
   setFenced?(key: string, entry: CacheEntry, ttl: number | undefined, fence: WriteFence): Promise<boolean>
+  /**
+   * The server-side key `key` is stored under, for a single-flight that keeps its lease beside it (same
+   * Redis Cluster slot) so that `setFenced` can check the lease and write in one script. Optional.
+   */
+  storageKey?(key: string): string
   setMany(writes: readonly LayerWrite[]): Promise<void>
   delete(key: string): Promise<boolean>
   deleteMany(keys: readonly string[]): Promise<number>
@@ -111,9 +116,16 @@ export function isUnshared(entry: CacheEntry): boolean {
 
 /** A single-flight lease a write must still hold when it lands (see `RedisSingleFlight`). */
 export interface WriteFence {
-  /** The client holding the lease; a layer applies the fence only on that same client. */
+  /** The client holding the lease. */
   readonly owner: unknown
   /** The key the lease lives under, and the token this holder wrote there. */
   readonly leaseKey: string
   readonly token: string
+  /**
+   * Asks the lease's own client whether the lease is still this holder's. A layer on another client
+   * whose one-step check did not find the token calls it: true means the lease lives on another Redis
+   * (the layer then writes after this check), false that it was lost. Without it, a layer applies the
+   * fence only on the `owner` client itself.
+   */
+  held?(): Promise<boolean>
 }

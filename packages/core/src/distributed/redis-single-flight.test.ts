@@ -129,7 +129,7 @@ describe.each(targets)('RedisSingleFlight on %s', (_label, connect) => {
       await gate
       return 'old'
     })
-    const leaseKey = `${a!.prefix}sf:{k}:lease`
+    const leaseKey = `${a!.prefix}sf:{${a!.prefix}k}:lease`
     await eventually(async () => expect(await raw.exists(leaseKey)).toBe(1))
     // What a stalled holder sees: its lease expired (here removed) and another instance took over.
     await raw.del(leaseKey)
@@ -181,45 +181,85 @@ class GatedRedisLayer extends RedisLayer {
   }
 }
 
-describe('RedisSingleFlight fencing is one step on the server (single Redis)', () => {
-  it('a holder stalled between its lease check and its write cannot overwrite the newer value', async () => {
-    // Before the check and the write were one script, A passed its check, stalled, and then its SET
-    // replaced B's newer value ('old' was read back below).
-    const client = createTestRedis()
-    const prefix = uniquePrefix('fence')
-    const stacks: CacheStack[] = []
-    try {
-      const gated = new GatedRedisLayer({ client, prefix })
-      const make = (layer: RedisLayer) => {
-        const stack = new CacheStack([new MemoryLayer(), layer], {
-          singleFlight: new RedisSingleFlight({ client, prefix: `${prefix}sf:` }),
+/** How the layer and the single-flight reach Redis in a fencing test. */
+const fencingSetups: [string, () => { layer: Redis | Cluster; flight: Redis | Cluster }][] = [
+  ['one Redis client', () => ((client) => ({ layer: client, flight: client }))(createTestRedis())],
+  ['one Cluster client', () => ((client) => ({ layer: client, flight: client }))(createTestCluster())],
+  ['two clients of one Redis', () => ({ layer: createTestRedis(), flight: createTestRedis() })],
+  ['two clients of one Cluster', () => ({ layer: createTestCluster(), flight: createTestCluster() })],
+]
+
+describe.each(fencingSetups)(
+  'RedisSingleFlight fencing is one step on the server (%s)',
+  (_label, connect) => {
+    it('a holder stalled between its lease check and its write cannot overwrite the newer value', async () => {
+      // Before the check and the write were one script, A passed its check, stalled, and then its SET
+      // replaced B's newer value ('old' was read back below). Before the lease was kept in the entry's
+      // slot (Cluster) and checked on any client of the same Redis, that was still so in those setups.
+      const clients = connect()
+      const prefix = uniquePrefix('fence')
+      const stacks: CacheStack[] = []
+      const flights: RedisSingleFlight[] = []
+      try {
+        const gated = new GatedRedisLayer({ client: clients.layer, prefix })
+        const make = (layer: RedisLayer) => {
+          const flight = new RedisSingleFlight({ client: clients.flight, prefix: `${prefix}sf:` })
+          flights.push(flight)
+          const stack = new CacheStack([new MemoryLayer(), layer], { singleFlight: flight })
+          stacks.push(stack)
+          return stack
+        }
+        const a = make(gated)
+        const b = make(new RedisLayer({ client: clients.layer, prefix }))
+        let open!: () => void
+        gated.gate = new Promise<void>((resolve) => {
+          open = resolve
         })
-        stacks.push(stack)
-        return stack
+        const atGate = new Promise<void>((resolve) => {
+          gated.reached = resolve
+        })
+        const old = a.getOrSet('k', async () => 'old')
+        // A checked its lease and now waits right before writing.
+        await atGate
+        // Meanwhile its lease is lost (expired; here removed) and B takes over and lands a newer value.
+        expect(await clients.flight.del(`${prefix}sf:{${prefix}k}:lease`)).toBe(1)
+        expect(await b.getOrSet('k', async () => 'new')).toBe('new')
+        open()
+        expect(await old).toBe('old')
+        const reader = new CacheStack([new RedisLayer({ client: clients.layer, prefix })])
+        stacks.push(reader)
+        expect(await reader.get('k')).toBe('new')
+        // The refusal is counted: once at A's write (B's lease was taken after A's own check passed).
+        expect(flights[0]!.stats.fenced).toBe(1)
+      } finally {
+        await Promise.all(stacks.map((stack) => stack.disconnect()))
+        await clients.layer.quit()
+        if (clients.flight !== clients.layer) await clients.flight.quit()
       }
-      const a = make(gated)
-      const b = make(new RedisLayer({ client, prefix }))
-      let open!: () => void
-      gated.gate = new Promise<void>((resolve) => {
-        open = resolve
-      })
-      const atGate = new Promise<void>((resolve) => {
-        gated.reached = resolve
-      })
-      const old = a.getOrSet('k', async () => 'old')
-      // A checked its lease and now waits right before writing.
-      await atGate
-      // Meanwhile its lease is lost (expired; here removed) and B takes over and lands a newer value.
-      await client.del(`${prefix}sf:{k}:lease`)
-      expect(await b.getOrSet('k', async () => 'new')).toBe('new')
-      open()
-      expect(await old).toBe('old')
-      const reader = new CacheStack([new RedisLayer({ client, prefix })])
-      stacks.push(reader)
-      expect(await reader.get('k')).toBe('new')
+    })
+  },
+)
+
+describe('RedisSingleFlight with its leases on another Redis than the layer', () => {
+  it('still writes (after the lease check) and remembers that the lease lives elsewhere', async () => {
+    const layerClient = createTestRedis()
+    const flightClient = createTestCluster()
+    const prefix = uniquePrefix('fence-apart')
+    const flight = new RedisSingleFlight({ client: flightClient, prefix: `${prefix}sf:` })
+    const stack = new CacheStack([new MemoryLayer(), new RedisLayer({ client: layerClient, prefix })], {
+      singleFlight: flight,
+    })
+    try {
+      expect(await stack.getOrSet('k1', async () => 'one')).toBe('one')
+      expect(await stack.getOrSet('k2', async () => 'two')).toBe('two')
+      const reader = new CacheStack([new RedisLayer({ client: layerClient, prefix })])
+      expect([await reader.get('k1'), await reader.get('k2')]).toEqual(['one', 'two'])
+      await reader.disconnect()
+      expect(flight.stats).toMatchObject({ acquired: 2, fenced: 0 })
     } finally {
-      await Promise.all(stacks.map((stack) => stack.disconnect()))
-      await client.quit()
+      await stack.disconnect()
+      await layerClient.quit()
+      await flightClient.quit()
     }
   })
 })

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { Cluster, Redis } from 'ioredis'
 import { ValidationError } from '../errors.ts'
+import { slotTagOf } from '../internal/key-slot.ts'
 import { assertKnownOptions, optionNames } from '../internal/known-options.ts'
 import { type Duration, parseDuration } from '../internal/units.ts'
 import { ConnectionWatch, DEFAULT_COMMAND_TIMEOUT } from '../layers/redis-connection.ts'
@@ -136,7 +137,7 @@ export class RedisSingleFlight implements SingleFlight {
         attempt = (await this.#eval(
           ACQUIRE,
           2,
-          ...this.#keys(key),
+          ...this.#keys(key, work.storageKey),
           this.#lease,
           this.#owner,
           this.#fenceLife(),
@@ -173,17 +174,28 @@ export class RedisSingleFlight implements SingleFlight {
 
   async #hold<T>(key: string, token: string, work: SharedWork<T>): Promise<T> {
     this.#stats.acquired++
-    const [leaseKey] = this.#keys(key)
+    const [leaseKey] = this.#keys(key, work.storageKey)
     let stored = false
+    const held = async (): Promise<boolean> => {
+      const still = (await this.#eval(RENEW, 1, leaseKey, token, this.#lease)) === 1
+      if (!still) this.#stats.fenced++
+      return still
+    }
     const lease: FlightLease = {
       // RedisLayer checks this token again in the script that writes the value (no gap to stall in).
-      fence: { owner: this.#client, leaseKey, token },
+      fence: {
+        owner: this.#client,
+        leaseKey,
+        token,
+        held: async () => {
+          stored = await held()
+          return stored
+        },
+      },
       confirm: async () => {
         try {
-          const held = (await this.#eval(RENEW, 1, leaseKey, token, this.#lease)) === 1
-          if (!held) this.#stats.fenced++
-          stored = held
-          return held
+          stored = await held()
+          return stored
         } catch {
           // Redis does not answer: no one else can take the lease through it either, so write as
           // a cache without single-flight would (the shared-layer write fails the same way).
@@ -220,10 +232,17 @@ export class RedisSingleFlight implements SingleFlight {
     return work.compute({ confirm: async () => true })
   }
 
-  /** The lease key and the fence counter share a hash tag, so one script can touch both on a Cluster. */
-  #keys(key: string): [string, string] {
-    const tag = `${this.#prefix}{${key}}`
-    return [`${tag}:lease`, `${tag}:fence`]
+  /**
+   * The lease key and the fence counter share a hash tag, so one script can touch both on a Cluster;
+   * the tag is that of the key the shared layer stores the value under (else of the cache key), so the
+   * layer's fenced write can read the lease in the same script: `<prefix>{<stored key>}:lease`, or
+   * `<prefix>{<its tag>}:<stored key>:lease` when that key has a tag or cannot be one.
+   */
+  #keys(key: string, storageKey: string | undefined): [string, string] {
+    const stored = storageKey ?? key
+    const { tag, whole } = slotTagOf(stored)
+    const base = whole ? `${this.#prefix}${tag}` : `${this.#prefix}${tag}:${stored}`
+    return [`${base}:lease`, `${base}:fence`]
   }
 
   /** The fence counter outlives any lease that could still be checked against it. */

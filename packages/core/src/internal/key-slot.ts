@@ -42,3 +42,47 @@ export function groupBySlot(keys: readonly string[]): Map<number, number[]> {
   }
   return groups
 }
+
+/**
+ * A `{hash tag}` that puts any key carrying it in the same Cluster slot as `key`: `key`'s own tag when
+ * it has one, else `{key}` itself, else (a `}` outside any tag, or an empty key) the shortest tag of
+ * that slot. `whole` tells whether the tag is `key` itself, which then needs no repeating.
+ */
+export function slotTagOf(key: string): { tag: string; whole: boolean } {
+  const open = key.indexOf('{')
+  if (open !== -1) {
+    const close = key.indexOf('}', open + 1)
+    if (close > open + 1) return { tag: key.slice(open, close + 1), whole: false }
+  }
+  if (key !== '' && !key.includes('}')) return { tag: `{${key}}`, whole: true }
+  return { tag: `{${shortTagOf(keySlot(key))}}`, whole: false }
+}
+
+const TAG_ALPHABET = '0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ'
+let shortTags: string[] | undefined
+
+/** The first string in length-then-alphabet order that hashes to `slot` (one table, built on first use). */
+function shortTagOf(slot: number): string {
+  if (!shortTags) {
+    const tags = new Array<string>(SLOT_COUNT)
+    let missing = SLOT_COUNT
+    // Depth-first over strings of `length` characters, carrying the CRC of the stem along.
+    const visit = (stem: string, crc: number, left: number): void => {
+      for (let c = 0; c < TAG_ALPHABET.length && missing > 0; c++) {
+        const next = ((crc << 8) & 0xffff) ^ TABLE[((crc >> 8) ^ TAG_ALPHABET.charCodeAt(c)) & 0xff]!
+        if (left > 1) {
+          visit(stem + TAG_ALPHABET[c], next, left - 1)
+          continue
+        }
+        const at = next % SLOT_COUNT
+        if (tags[at] === undefined) {
+          tags[at] = stem + TAG_ALPHABET[c]
+          missing--
+        }
+      }
+    }
+    for (let length = 1; missing > 0; length++) visit('', 0, length)
+    shortTags = tags
+  }
+  return shortTags[slot]!
+}

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTestCluster, uniquePrefix } from '../../../../tools/test-redis.ts'
-import { keySlot } from '../internal/key-slot.ts'
+import { keySlot, slotTagOf } from '../internal/key-slot.ts'
 import { createTestEntry, describeLayerContract } from '../testing/index.ts'
 import { RedisLayer } from './redis-layer.ts'
 
@@ -50,6 +50,27 @@ describe('RedisLayer on a Redis Cluster', () => {
     const samples = ['a', 'user:1', '{user}:1', 'x{}y', '{}', 'a{b}c{d}', 'héllo-🚀', prefix + keys[7]]
     for (const key of samples) {
       expect(keySlot(key), key).toBe(await cluster.cluster('KEYSLOT', key))
+    }
+  })
+
+  it("finds a hash tag of any key's slot, for single-flight leases kept beside the entry", async () => {
+    const samples = [
+      'plain',
+      'p:{user:1}:orders',
+      'a{b{c}d',
+      'x{}y',
+      '{}',
+      'a}b',
+      '}',
+      '',
+      'q={"a":1}',
+      'héllo-🚀',
+    ]
+    for (const key of samples) {
+      const { tag } = slotTagOf(key)
+      // Anything after the tag, even braces, leaves the slot alone: the first tag decides.
+      const lease = `flight:${tag}:${key}:lease`
+      expect(await cluster.cluster('KEYSLOT', lease), key).toBe(await cluster.cluster('KEYSLOT', key))
     }
   })
 

@@ -11,6 +11,7 @@ import {
 import type { CacheEntry, CacheLayer, LayerContext, LayerWrite, WriteFence } from '../layer.ts'
 import { escapeGlob, execPipeline, isCluster, perSlot, SCAN_COUNT, unlinkOnNode } from './redis-commands.ts'
 import { ConnectionWatch } from './redis-connection.ts'
+import { fencedSet } from './redis-fenced-set.ts'
 import { normalizeRedisLayerOptions, type RedisLayerOptions } from './redis-options.ts'
 
 export type { RedisLayerOptions } from './redis-options.ts'
@@ -36,6 +37,8 @@ export class RedisLayer implements CacheLayer {
   readonly #timeout: number
   readonly #allowUnprefixedClear: boolean
   #context: LayerContext | undefined
+  /** Lease clients found to talk to another Redis than this layer's (see `setFenced`). */
+  readonly #foreignOwners = new WeakSet<object>()
 
   constructor(options: RedisLayerOptions) {
     const normalized = normalizeRedisLayerOptions(options)
@@ -108,11 +111,14 @@ export class RedisLayer implements CacheLayer {
     }
   }
 
+  /** `prefix + key`: where the entry lives, so a single-flight can keep its lease in the same slot. */
+  storageKey(key: string): string {
+    return this.#prefix + key
+  }
+
   /**
-   * Writes only while the single-flight lease `fence` still holds, checked and written in one script, so
-   * a holder that lost its lease between its own check and this write cannot overwrite a newer value.
-   * On a Cluster whose lease key sits in another slot than the entry, or on another client than the
-   * lease's, one script cannot see both keys: it falls back to a plain `set` after the lease's check.
+   * Writes only while the single-flight lease `fence` still holds, checked and written in one script
+   * (see `fencedSet`): a holder that lost its lease after its own check cannot overwrite a newer value.
    */
   async setFenced(
     key: string,
@@ -121,17 +127,27 @@ export class RedisLayer implements CacheLayer {
     fence: WriteFence,
   ): Promise<boolean> {
     const fullKey = this.#prefix + key
-    if (fence.owner !== this.client || (this.#cluster && keySlot(fence.leaseKey) !== keySlot(fullKey))) {
-      await this.set(key, entry, ttl)
-      return true
-    }
     const px = toPx(ttl)
     const payload = await this.#encode('set', entry)
     try {
-      const written = await this.#run(() =>
-        this.client.eval(FENCED_SET, 2, fullKey, fence.leaseKey, fence.token, payload, px ?? ''),
+      return await fencedSet(
+        {
+          client: this.client,
+          sameSlot: !this.#cluster || keySlot(fence.leaseKey) === keySlot(fullKey),
+          foreignOwners: this.#foreignOwners,
+          run: (send) => this.#run(send),
+          set: () =>
+            this.#run(() =>
+              px === undefined
+                ? this.client.set(fullKey, payload)
+                : this.client.set(fullKey, payload, 'PX', px),
+            ).then(() => {}),
+        },
+        fullKey,
+        payload,
+        px,
+        fence,
       )
-      return written === 1
     } catch (error) {
       throw this.#fail('set', error)
     }
@@ -378,12 +394,6 @@ export class RedisLayer implements CacheLayer {
     return error instanceof LayerError ? error : new LayerError(this.name, operation, error)
   }
 }
-
-// KEYS: entry, lease. ARGV: token, payload, PX ('' = no expiry). The fence check and the write in one step.
-const FENCED_SET = `
-if redis.call('GET', KEYS[2]) ~= ARGV[1] then return 0 end
-if ARGV[3] == '' then redis.call('SET', KEYS[1], ARGV[2]) else redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) end
-return 1`
 
 /** The `PX` argument for a physical TTL: none for "forever", else whole milliseconds, at least 1. */
 function toPx(ttl: number | undefined): number | undefined {

@@ -230,6 +230,7 @@ function startFlight(
         compute: run,
         landed: () => landedEntry(engine, key, since),
         signal: controller.signal,
+        storageKey: fencedStorageKey(engine, key),
       })
     : run()
   flight.promise = work.finally(() => {
@@ -248,6 +249,14 @@ function startFlight(
   flight.promise.catch(() => {})
   engine.flights.set(key, flight)
   return flight
+}
+
+/** Where the first shared layer able to fence a write stores `key`: the lease is kept beside it. */
+function fencedStorageKey(engine: StackEngine, key: string): string | undefined {
+  for (const layer of engine.layers) {
+    if (!layer.isLocal && layer.setFenced && layer.storageKey) return layer.storageKey(key)
+  }
+  return undefined
 }
 
 /** Without a shared lease there is nothing to check; with one, the write waits for its fence check. */

@@ -19,6 +19,11 @@ export interface SharedWork<T> {
   landed(): Promise<{ value: T } | undefined>
   /** Fires when the caller gives up (hard timeout, disconnect): stop waiting. */
   signal: AbortSignal
+  /**
+   * Where the shared layer that fences writes (`setFenced`) stores the value: a lease kept in the same
+   * Redis Cluster slot can be checked by that layer in the script that writes. Absent without such a layer.
+   */
+  storageKey?: string | undefined
 }
 
 /**
