@@ -200,7 +200,8 @@ export async function setup(): Promise<void> {
     process.env.CACHESTACK_TEST_CLUSTER_NODES = ports.map((p) => `127.0.0.1:${p}`).join(',')
   }
   if (!process.env.CACHESTACK_TEST_MEMCACHED) {
-    process.env.CACHESTACK_TEST_MEMCACHED = `127.0.0.1:${await startMemcached()}`
+    const { port } = await startMemcached()
+    process.env.CACHESTACK_TEST_MEMCACHED = `127.0.0.1:${port}`
   }
   if (!process.env.CACHESTACK_TEST_POSTGRES_URL) {
     process.env.CACHESTACK_TEST_POSTGRES_URL = await startPostgres()
@@ -208,10 +209,11 @@ export async function setup(): Promise<void> {
 }
 
 /**
- * Starts one `memcached` on a free loopback port (UDP off); returns its port. The item size limit is 2 MB,
+ * Starts one `memcached` on a free loopback port (UDP off); returns its port and process (the bench stops
+ * it by PID; the test run's teardown stops every server it started). The item size limit is 2 MB,
  * just above the layer contract's 1 MB value, so the "value over the item size" test needs only a 3 MB write.
  */
-export async function startMemcached(): Promise<number> {
+export async function startMemcached(): Promise<{ port: number; process: ChildProcess }> {
   if (!which('memcached')) {
     throw new Error(
       'test services: memcached is not installed (apt-get install memcached); .ci/run installs it',
@@ -224,7 +226,7 @@ export async function startMemcached(): Promise<number> {
   const child = spawn('memcached', args, { stdio: 'ignore' })
   started.push(child)
   await waitFor(() => memcachedAnswers(port), `memcached on ${port}`)
-  return port
+  return { port, process: child }
 }
 
 function memcachedAnswers(port: number): boolean {

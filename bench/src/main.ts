@@ -19,6 +19,7 @@ import { diskScenarios } from './scenarios/disk.ts'
 import { heapScenario } from './scenarios/heap.ts'
 import { hitScenario } from './scenarios/hit.ts'
 import { httpScenarios } from './scenarios/http.ts'
+import { memcachedScenarios } from './scenarios/memcached.ts'
 import { missScenario } from './scenarios/miss.ts'
 import { nestScenarios } from './scenarios/nestjs.ts'
 import { otelScenario } from './scenarios/otel.ts'
@@ -39,6 +40,7 @@ const GROUPS = [
   'heap',
   'postgres',
   'disk',
+  'memcached',
   'http',
   'nestjs',
   'rpc',
@@ -128,6 +130,7 @@ try {
   await run('heap', 'heap per entry', async () => [await heapScenario(ctx, [...contenders, ...heapExtras])])
   await run('postgres', 'postgres layer: hit and miss', () => postgresScenarios(ctx))
   await run('disk', 'disk layer: hit and miss', () => diskScenarios(ctx))
+  await run('memcached', 'memcached layer: hit and miss', () => memcachedScenarios(ctx))
   // HTTP scenarios (express / fastify / hono) plug in here; see scenarios/http.ts.
   await run('http', 'http', () => httpScenarios(ctx, contenders))
   await run('nestjs', 'nestjs', () => nestScenarios(ctx))
