@@ -94,9 +94,9 @@ describe('PostgresLayer storage', () => {
     clock.advance(100)
     const statements: string[] = []
     const query = layer.pool.query.bind(layer.pool)
-    layer.pool.query = ((text: string, params: unknown[]) => {
-      statements.push(text)
-      return query(text, params)
+    layer.pool.query = ((config: string | { text: string }, params?: unknown[]) => {
+      statements.push(typeof config === 'string' ? config : config.text)
+      return query(config as never, params)
     }) as typeof layer.pool.query
     expect(await layer.prune()).toBe(30)
     // 30 rows at 7 per statement: 4 full batches, then one with 2 rows that ends the loop.
@@ -112,9 +112,9 @@ describe('PostgresLayer storage', () => {
     await layer.setMany(keys.map((key, i) => ({ key, entry: createTestEntry(i), ttl: undefined })))
     let count = 0
     const query = layer.pool.query.bind(layer.pool)
-    layer.pool.query = ((text: string, params: unknown[]) => {
+    layer.pool.query = ((config: string | { text: string }, params?: unknown[]) => {
       count++
-      return query(text, params)
+      return query(config as never, params)
     }) as typeof layer.pool.query
     const found = await layer.getMany([...keys, 'absent'])
     expect(found.map((entry) => entry?.value)).toEqual([...keys.map((_, i) => i), undefined])

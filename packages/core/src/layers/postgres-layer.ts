@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import type { Pool, QueryResultRow } from 'pg'
 import { LayerError, ValidationError } from '../errors.ts'
 import { CorruptedEntryError, EntryCodec } from '../internal/serialization.ts'
@@ -57,6 +58,7 @@ export class PostgresLayer implements CacheLayer {
     compressionThreshold: Number.POSITIVE_INFINITY,
     maxDecompressedSize: Number.POSITIVE_INFINITY,
   })
+  readonly #statements = new Map<string, string>()
   #context: LayerContext | undefined
   #clock: Clock = systemClock
   #ready: Promise<void> | undefined
@@ -257,10 +259,23 @@ export class PostgresLayer implements CacheLayer {
   ): Promise<{ rows: QueryResultRow[]; rowCount: number | null }> {
     try {
       if (needsTable) await this.#ensureTable()
-      return await this.#bounded(this.pool.query(text, params))
+      return await this.#bounded(this.pool.query({ name: this.#statementName(text), text, values: params }))
     } catch (error) {
       throw error instanceof LayerError ? error : new LayerError(this.name, operation, error)
     }
+  }
+
+  /**
+   * A named (prepared) statement per distinct SQL text: each pooled connection parses and plans it once,
+   * instead of on every call. Named after a hash of the text, so two texts never share a name.
+   */
+  #statementName(text: string): string {
+    let name = this.#statements.get(text)
+    if (name === undefined) {
+      name = `cachestack_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`
+      this.#statements.set(text, name)
+    }
+    return name
   }
 
   #ensureTable(): Promise<void> {
