@@ -4,6 +4,7 @@ import {
   OperationCache as OperationCacheClass,
   type OperationCacheOptions,
   type OperationStore,
+  publishServeStatus,
   type ReadOptions,
   ValidationError,
 } from '@cachestack/core'
@@ -92,10 +93,13 @@ export function cacheResolver<TParent = any, TArgs = any, TContext = any, TResul
     const identity =
       key === undefined ? defaultIdentity(parent, args, info, field) : key(parent, args, context, info)
     try {
-      const { value } = await op.query([identity], { parent, args, context, info }, async () =>
+      const result = await op.query([identity], { parent, args, context, info }, async () =>
         toPlainData(await resolver(parent, args, context, info), `resolver ${field}`),
       )
-      return value as TResult
+      // cache.status on the active span of this field's resolution (@cachestack/otel): a resolver span
+      // where GraphQL instrumentation makes one, else the request's span (then the last field sets it).
+      publishServeStatus(result.state, 'graphql', result.reason)
+      return result.value as TResult
     } catch (error) {
       // A caller that joined another caller's run gets the stack's wrapper; the resolver's error is inside.
       throw error instanceof FactoryError && error.cause !== undefined ? error.cause : error
