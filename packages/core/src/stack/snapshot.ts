@@ -156,6 +156,10 @@ export async function importState(
   for (const item of entries) {
     const entry = toCacheEntry(item, view.namespace)
     const key = view.full(item.key)
+    // A restored entry is older than what this instance may know of its tags: a tag invalidated (on
+    // another instance) after the snapshot lives in the shared layers, and must be known before the
+    // entry reaches a local layer, where reads trust this instance's registry.
+    if (entry.tags !== undefined) await loadSharedTagStates(view, entry)
     if (physicalEnd(entry) <= now || engine.tags.check(entry) === HARD_INVALIDATED) result.expired++
     else if (await holdsNewer(view, key, entry.createdAt)) result.newer++
     else {
@@ -166,6 +170,13 @@ export async function importState(
   }
   if (entries.length === 0) report(0, 0)
   return result
+}
+
+async function loadSharedTagStates(view: StackView, entry: CacheEntry): Promise<void> {
+  const engine = view.engine
+  for (let i = 0; i < engine.layers.length; i++) {
+    if (!engine.layers[i]!.isLocal && !engine.isDegraded(i)) await engine.loadTagStates(i, entry)
+  }
 }
 
 async function holdsNewer(view: StackView, key: string, createdAt: number): Promise<boolean> {
