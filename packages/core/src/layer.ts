@@ -58,7 +58,7 @@ export interface LayerWrite {
 export interface CacheLayer {
   /** A short, unique name used in stats, events and per-layer TTL maps (`'memory'`, `'redis'`). */
   readonly name: string
-  /** True for a layer private to this process (memory); false for shared stores (Redis, memcached, disk). */
+  /** True for a layer private to this process (memory, disk); false for shared stores (Redis, memcached, Postgres). */
   readonly isLocal: boolean
   /**
    * The kinds of values beyond plain JSON data this layer gives back unchanged (dates, maps, byte
