@@ -177,6 +177,28 @@ describe('persistToFile / restoreFromFile', () => {
     expect((await target.inspect('a'))?.tags).toEqual(['t'])
   })
 
+  it('a reader polling the file while it is rewritten always reads a whole snapshot', async () => {
+    const cache = stack({ clock: createManualClock(START), snapshotBaseDir: base })
+    await cache.mset(
+      Array.from({ length: 3_000 }, (_, i) => ({ key: `k${i}`, value: { i, pad: 'x'.repeat(100) } })),
+    )
+    await cache.persistToFile('busy.json')
+    let writing = true
+    let reads = 0
+    const reader = (async () => {
+      while (writing) {
+        const text = await readFile(join(base, 'busy.json'), 'utf8')
+        expect(JSON.parse(text).entries).toHaveLength(3_000)
+        reads++
+      }
+    })()
+    for (let round = 0; round < 5; round++) await cache.persistToFile('busy.json')
+    writing = false
+    await reader
+    expect(reads).toBeGreaterThan(0)
+    expect((await readdir(base)).filter((name) => name.includes('busy.json.'))).toEqual([])
+  })
+
   it('refuses a value JSON cannot carry and leaves the previous file whole', async () => {
     const cache = stack({ clock: createManualClock(START), snapshotBaseDir: base })
     await cache.set('n', 1)
