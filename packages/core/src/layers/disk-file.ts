@@ -37,7 +37,9 @@ const HEADER_CHUNK = 16 * 1024
 
 /** The file name holding `key`. */
 export function entryFileName(key: string): string {
-  return createHash('sha256').update(key, 'utf8').digest('hex')
+  // UTF-16 code units, not UTF-8: UTF-8 turns every lone surrogate into U+FFFD, so '\uD800' and '\uDBFF'
+  // would share a file.
+  return createHash('sha256').update(key, 'utf16le').digest('hex')
 }
 
 /** The bytes of an entry file. */

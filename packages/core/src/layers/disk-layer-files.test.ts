@@ -83,6 +83,9 @@ describe('DiskLayer file names', () => {
     'new\nline',
     'k'.repeat(10_000),
     '日本語/🚀',
+    // Lone surrogates: UTF-8 would encode both as U+FFFD, so a hash of UTF-8 bytes would give them one file.
+    '\uD800',
+    '\uDBFF',
   ]
 
   it('keeps every hostile key inside the directory, under a hashed name, and reads it back', async () => {
