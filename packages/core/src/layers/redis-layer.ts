@@ -37,8 +37,7 @@ export class RedisLayer implements CacheLayer {
   readonly #timeout: number
   readonly #allowUnprefixedClear: boolean
   #context: LayerContext | undefined
-  /** Lease clients found to talk to another Redis than this layer's (see `setFenced`). */
-  readonly #foreignOwners = new WeakSet<object>()
+  readonly #foreignOwners = new WeakSet<object>() // lease clients found on another Redis (fencedSet)
 
   constructor(options: RedisLayerOptions) {
     const normalized = normalizeRedisLayerOptions(options)
@@ -136,12 +135,7 @@ export class RedisLayer implements CacheLayer {
           sameSlot: !this.#cluster || keySlot(fence.leaseKey) === keySlot(fullKey),
           foreignOwners: this.#foreignOwners,
           run: (send) => this.#run(send),
-          set: () =>
-            this.#run(() =>
-              px === undefined
-                ? this.client.set(fullKey, payload)
-                : this.client.set(fullKey, payload, 'PX', px),
-            ).then(() => {}),
+          set: () => this.set(key, entry, ttl),
         },
         fullKey,
         payload,
