@@ -125,6 +125,12 @@ describe('MemcachedLayer TTLs', () => {
     expect(exp.get(storedKey(writer.prefix, 'short'))! - nowSeconds).toBeLessThanOrEqual(4)
     expect(exp.get(storedKey(writer.prefix, 'month'))! - nowSeconds).toBeGreaterThan(31 * 86_400 - 5)
   })
+
+  it('a default expiry in memjsOptions does not cut short an entry written to last forever', async () => {
+    const writer = layer({ memjsOptions: { expires: 60 } })
+    await writer.set('forever', createTestEntry('v'), undefined)
+    expect((await serverExpiries()).get(storedKey(writer.prefix, 'forever'))).toBe(-1)
+  })
 })
 
 /** Every key's `exp` (absolute unix seconds, -1 for never) as the server's LRU crawler reports it. */

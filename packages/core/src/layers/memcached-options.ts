@@ -11,7 +11,7 @@ export interface MemcachedLayerOptions {
   client?: MemjsClient | undefined
   /** `'host:port'` or `'host1:port,host2:port'` (memjs syntax); the layer creates the client and quits it on `dispose`. */
   servers?: string | undefined
-  /** memjs options for a client the layer creates (`username`, `password`, `keepAlive`...), passed as they are. */
+  /** memjs options for a client the layer creates (`username`, `password`, `keepAlive`...), passed as they are (except `expires`: entries carry their own). */
   memjsOptions?: Record<string, unknown> | undefined
   /** Layer name used in stats, events and per-layer TTL maps. @default 'memcached' */
   name?: string | undefined
@@ -178,6 +178,8 @@ function resolveClient(
     conntimeout: seconds,
     logger: { log() {} },
     ...memjsOptions,
+    // memjs replaces an expiry of 0 ("never", how the layer writes setForever) with this default.
+    expires: 0,
   })
   return { client: created, ownsClient: true }
 }
