@@ -53,6 +53,15 @@ describe('PostgresLayer storage', () => {
     ])
   })
 
+  it('creates the table again when it was dropped behind its back', async () => {
+    const { layer } = attached()
+    await layer.set('a', createTestEntry(1), undefined)
+    await admin.query(`DROP TABLE ${table}`)
+    expect(await layer.get('a')).toBeUndefined()
+    await layer.set('a', createTestEntry(2), undefined)
+    expect((await layer.get('a'))?.value).toBe(2)
+  })
+
   it('upserts: a second write replaces the row, value and expiry', async () => {
     const { layer, clock } = attached()
     await layer.set('k', createTestEntry('one'), 1000)

@@ -8,8 +8,11 @@ describe('PostgresLayer', () => {
   describeLayerContract(
     'PostgresLayer',
     () => new PostgresLayer({ connectionString: url, table: 'contract_entries' }),
-    {
-      clock: createManualClock(),
-    },
+    { clock: createManualClock() },
+  )
+  // Expiry on the real clock too: the layer compares expires_at with the stack's clock, not the server's.
+  describeLayerContract(
+    'PostgresLayer on the system clock',
+    () => new PostgresLayer({ connectionString: url, table: 'contract_entries_real_clock' }),
   )
 })

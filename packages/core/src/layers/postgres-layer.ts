@@ -257,9 +257,19 @@ export class PostgresLayer implements CacheLayer {
     params: unknown[],
     needsTable = true,
   ): Promise<{ rows: QueryResultRow[]; rowCount: number | null }> {
+    const send = () =>
+      this.#bounded(this.pool.query({ name: this.#statementName(text), text, values: params }))
     try {
       if (needsTable) await this.#ensureTable()
-      return await this.#bounded(this.pool.query({ name: this.#statementName(text), text, values: params }))
+      try {
+        return await send()
+      } catch (error) {
+        // The table was dropped behind the layer's back (a migration, a reset): create it again, once.
+        if (!needsTable || (error as { code?: string }).code !== '42P01') throw error
+        this.#ready = undefined
+        await this.#ensureTable()
+        return await send()
+      }
     } catch (error) {
       throw error instanceof LayerError ? error : new LayerError(this.name, operation, error)
     }
