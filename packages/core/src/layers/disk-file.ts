@@ -9,8 +9,25 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { open, rename, unlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { crc32 } from 'node:zlib'
+import * as zlib from 'node:zlib'
 import { CorruptedEntryError } from '../internal/serialization.ts'
+
+/** CRC-32 (IEEE), as `zlib.crc32` computes it; a table of our own where Node lacks it. */
+export function crc32Fallback(data: Uint8Array): number {
+  let crc = 0xffffffff
+  for (let i = 0; i < data.length; i++) crc = CRC_TABLE[(crc ^ data[i]!) & 0xff]! ^ (crc >>> 8)
+  return (crc ^ 0xffffffff) >>> 0
+}
+
+const CRC_TABLE = Uint32Array.from({ length: 256 }, (_, n) => {
+  let c = n
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1
+  return c >>> 0
+})
+// `zlib.crc32` arrived in Node 22.2 and engines allows 22.0: a named import would make all of
+// @cachestack/core fail to load there, even for apps that never use the disk layer.
+const crc32: (data: Uint8Array) => number =
+  typeof zlib.crc32 === 'function' ? (data) => zlib.crc32(data) : crc32Fallback
 
 /** What the header of an entry file says. */
 export interface DiskFileHeader {

@@ -7,7 +7,7 @@ import { CacheStack } from '../cache-stack.ts'
 import { LayerError, ValidationError } from '../errors.ts'
 import { CorruptedEntryError } from '../internal/serialization.ts'
 import { createManualClock, createTestEntry } from '../testing/index.ts'
-import { entryFileName } from './disk-file.ts'
+import { crc32Fallback, entryFileName } from './disk-file.ts'
 import { DiskLayer, type DiskLayerOptions } from './disk-layer.ts'
 
 const root = mkdtempSync(join(tmpdir(), 'cachestack-disk-'))
@@ -65,6 +65,20 @@ describe('DiskLayer options', () => {
       expect(error).toBeInstanceOf(ValidationError)
       expect((error as ValidationError).option).toBe(option)
     }
+  })
+})
+
+describe('DiskLayer checksum', () => {
+  it('computes the same CRC-32 as zlib where Node lacks zlib.crc32', async () => {
+    const { crc32 } = await import('node:zlib')
+    const samples = [
+      Buffer.alloc(0),
+      Buffer.from('123456789'),
+      Buffer.from('é🚀\0'),
+      Buffer.alloc(70_000, 0xa5),
+    ]
+    for (const sample of samples) expect(crc32Fallback(sample)).toBe(crc32(sample))
+    expect(crc32Fallback(Buffer.from('123456789'))).toBe(0xcbf43926)
   })
 })
 
