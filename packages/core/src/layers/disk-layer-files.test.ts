@@ -9,6 +9,7 @@ import { CorruptedEntryError } from '../internal/serialization.ts'
 import { createManualClock, createTestEntry } from '../testing/index.ts'
 import { crc32Fallback, entryFileName } from './disk-file.ts'
 import { DiskLayer, type DiskLayerOptions } from './disk-layer.ts'
+import { MemoryLayer } from './memory-layer.ts'
 
 const root = mkdtempSync(join(tmpdir(), 'cachestack-disk-'))
 afterAll(() => rmSync(root, { recursive: true, force: true }))
@@ -335,5 +336,28 @@ describe('DiskLayer expiry and restart', () => {
     expect(reported).toEqual([])
     expect(await readdir(directory)).toEqual([entryFileName('tenant:b:1')])
     expect(await keysOf(layer)).toEqual(['tenant:b:1'])
+  })
+})
+
+describe('DiskLayer behind a memory layer', () => {
+  it('survives a restart of the stack, back-fills memory and takes prefix invalidation', async () => {
+    const clock = createManualClock()
+    const directory = join(root, `two-tier-${++made}`)
+    const first = new CacheStack([new MemoryLayer(), new DiskLayer({ directory })], { clock, ttl: '1h' })
+    await first.set('tenant:a:user:1', { name: 'Ada' }, { tags: ['users'] })
+    await first.set('tenant:b:user:2', { name: 'Bob' })
+    await first.disconnect()
+
+    clock.advance(60_000)
+    const memory = new MemoryLayer()
+    const second = new CacheStack([memory, new DiskLayer({ directory })], { clock, ttl: '1h' })
+    expect(await second.get('tenant:a:user:1')).toEqual({ name: 'Ada' })
+    // Back-filled with the remaining lifetime, not a fresh hour.
+    const filled = memory.get('tenant:a:user:1') as { freshUntil: number } | undefined
+    expect(filled?.freshUntil).toBe(Date.UTC(2025, 0, 1) + 3_600_000)
+    await second.invalidateByPrefix('tenant:a:')
+    expect(await second.get('tenant:a:user:1')).toBeUndefined()
+    expect(await readdir(directory)).toEqual([entryFileName('tenant:b:user:2')])
+    await second.disconnect()
   })
 })
