@@ -3,6 +3,7 @@
 // starts itself (initdb in a temporary directory, fsync off, loopback TCP), as the tests do; set
 // BENCH_POSTGRES_URL to measure another one. A hit is one indexed SELECT; a miss adds an upsert.
 import { CacheStack, MemoryLayer, PostgresLayer } from '@cachestack/core'
+import pg from 'pg'
 import { startPostgres, stopPostgres } from '../../../tools/test-services.ts'
 import type { CacheAdapter, Contender } from '../contenders/index.ts'
 import { deepEqual, makeValue } from '../value.ts'
@@ -42,6 +43,58 @@ function postgresContender(
   }
 }
 
+/**
+ * The floor: the same work by hand on a `pg` pool — a prepared `SELECT` + `JSON.parse` per hit, and a
+ * `SELECT`, the factory and an upsert per miss — with no freshness metadata, clock or layer around it.
+ */
+function rawPgContender(url: string | undefined, unavailable: string | undefined): Contender {
+  return {
+    name: 'raw pg (prepared SELECT + JSON.parse / upsert)',
+    kind: 'baseline',
+    packages: ['pg'],
+    tiers: ['memory'],
+    supportsTags: false,
+    unavailable,
+    async create(): Promise<CacheAdapter> {
+      const pool = new pg.Pool({ connectionString: url! })
+      await pool.query(
+        'CREATE TABLE IF NOT EXISTS bench_raw (key text COLLATE "C" PRIMARY KEY, value text NOT NULL)',
+      )
+      await pool.query('TRUNCATE bench_raw')
+      const get = async (key: string) => {
+        const { rows } = await pool.query({
+          name: 'bench_raw_get',
+          text: 'SELECT value FROM bench_raw WHERE key = $1',
+          values: [key],
+        })
+        return rows.length === 0 ? undefined : JSON.parse(rows[0].value as string)
+      }
+      const set = async (key: string, value: unknown) => {
+        await pool.query({
+          name: 'bench_raw_set',
+          text: 'INSERT INTO bench_raw (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+          values: [key, JSON.stringify(value)],
+        })
+      }
+      return {
+        get,
+        set,
+        async getOrSet(key, factory) {
+          const found = await get(key)
+          if (found !== undefined) return found
+          const value = await factory()
+          await set(key, value)
+          return value
+        },
+        clear: async () => {
+          await pool.query('TRUNCATE bench_raw')
+        },
+        close: () => pool.end(),
+      }
+    },
+  }
+}
+
 /** Hit and miss cost of a PostgreSQL layer, alone and behind a memory layer. */
 export async function postgresScenarios(ctx: RunContext): Promise<ScenarioResult[]> {
   let url = process.env.BENCH_POSTGRES_URL
@@ -56,7 +109,11 @@ export async function postgresScenarios(ctx: RunContext): Promise<ScenarioResult
     }
   }
   try {
-    const contenders = [postgresContender(url, unavailable, false), postgresContender(url, unavailable, true)]
+    const contenders = [
+      postgresContender(url, unavailable, false),
+      postgresContender(url, unavailable, true),
+      rawPgContender(url, unavailable),
+    ]
     const hits = await runOpScenario(ctx, {
       tier: 'memory',
       contenders,
