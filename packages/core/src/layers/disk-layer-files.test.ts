@@ -1,7 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs'
+import { spawnSync } from 'node:child_process'
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { readdir, readFile, stat, truncate, utimes, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
 import { CacheStack } from '../cache-stack.ts'
 import { LayerError, ValidationError } from '../errors.ts'
@@ -360,4 +362,31 @@ describe('DiskLayer behind a memory layer', () => {
     expect(await readdir(directory)).toEqual([entryFileName('tenant:b:user:2')])
     await second.disconnect()
   })
+})
+
+describe('DiskLayer under a burst', () => {
+  it('keeps 3,000 concurrent writes and reads within a 100-descriptor limit', () => {
+    // A child process, so the limit (`ulimit -n 100`) is its own: without the layer's cap on open files
+    // the writes fail with EMFILE.
+    const script = join(root, `burst-${++made}.mts`)
+    writeFileSync(
+      script,
+      `import { DiskLayer } from ${JSON.stringify(new URL('./disk-layer.ts', import.meta.url).href)}
+const layer = new DiskLayer({ directory: ${JSON.stringify(join(root, `burst-dir-${made}`))} })
+const entry = (value) => ({ value, createdAt: 1, freshUntil: 8.64e15, swrUntil: 8.64e15, graceUntil: 8.64e15 })
+const keys = Array.from({ length: 3000 }, (_, i) => 'k' + i)
+await Promise.all(keys.map((key) => layer.set(key, entry(key.repeat(500)), undefined)))
+const read = await Promise.all(keys.map((key) => layer.get(key)))
+console.log(read.filter((e, i) => e?.value === keys[i].repeat(500)).length)
+`,
+    )
+    const repoNode = fileURLToPath(new URL('../../../../node_modules/.bin/node', import.meta.url))
+    const node = existsSync(repoNode) ? repoNode : process.execPath
+    const child = spawnSync('sh', ['-c', 'ulimit -n 100 && exec "$0" "$1"', node, script], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    })
+    expect(child.stderr).not.toMatch(/EMFILE/)
+    expect(child.stdout.trim()).toBe('3000')
+  }, 90_000)
 })

@@ -27,6 +27,7 @@ import {
   TEMP_FILE_NAME,
   writeFileAtomic,
 } from './disk-file.ts'
+import { DiskGate } from './disk-gate.ts'
 import { DiskIndex, type DiskRecord } from './disk-index.ts'
 import {
   type DiskLayerOptions,
@@ -38,6 +39,8 @@ export type { DiskLayerOptions } from './disk-options.ts'
 
 // Headers read at once while rebuilding the index: enough to keep the disk busy, few enough file handles.
 const OPEN_CONCURRENCY = 32
+// Files open at once for reads, writes and removals: far below any usual descriptor limit (1024).
+const FILE_CONCURRENCY = 64
 
 /**
  * A layer on the local file system (`node:fs`): one file per entry, named by the SHA-256 of its key,
@@ -57,6 +60,7 @@ export class DiskLayer implements CacheLayer {
   readonly #options: NormalizedDiskLayerOptions
   readonly #codec: EntryCodec
   readonly #index = new DiskIndex()
+  readonly #gate = new DiskGate(FILE_CONCURRENCY)
   /** The last operation queued per key: writes, deletes and removals of one key run one after another. */
   readonly #locks = new Map<string, Promise<void>>()
   #opening: Promise<void> | undefined
@@ -156,7 +160,7 @@ export class DiskLayer implements CacheLayer {
     const file = entryFileName(key)
     await this.#serial(key, async () => {
       try {
-        await writeFileAtomic(this.directory, file, data)
+        await this.#gate.run(() => writeFileAtomic(this.directory, file, data))
       } catch (error) {
         throw new LayerError(this.name, 'set', error)
       }
@@ -289,7 +293,7 @@ export class DiskLayer implements CacheLayer {
   async #read(record: DiskRecord, operation: string): Promise<CacheEntry | undefined> {
     let data: Buffer
     try {
-      data = await readFile(join(this.directory, record.file))
+      data = await this.#gate.run(() => readFile(join(this.directory, record.file)))
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
         // Removed behind the index's back (by hand, or a concurrent removal): a plain miss.
@@ -340,7 +344,7 @@ export class DiskLayer implements CacheLayer {
 
   async #unlink(record: DiskRecord, operation: string): Promise<void> {
     try {
-      await unlink(join(this.directory, record.file))
+      await this.#gate.run(() => unlink(join(this.directory, record.file)))
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT')
         throw new LayerError(this.name, operation, error)
