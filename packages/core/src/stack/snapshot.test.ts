@@ -104,6 +104,28 @@ describe('exportState / importState', () => {
     expect(await cache.get('copy:1')).toBeUndefined()
   })
 
+  it('keeps a cached "not found" and a sliding ttl', async () => {
+    const clock = createManualClock(START)
+    const source = stack({ clock })
+    expect(
+      await source.get('gone', () => undefined, { negativeCache: true, negativeTtl: '1m' }),
+    ).toBeUndefined()
+    await source.set('slides', 'v', { ttl: '10s', slidingTtl: true })
+    const target = stack({ clock })
+    await target.importState(await source.exportState())
+    let calls = 0
+    const fetch = () => {
+      calls++
+      return 'found'
+    }
+    expect(await target.get('gone', fetch, { negativeCache: true })).toBeUndefined()
+    expect(calls).toBe(0)
+    clock.advance(8_000)
+    expect(await target.get('slides')).toBe('v')
+    clock.advance(8_000)
+    expect(await target.get('slides')).toBe('v')
+  })
+
   it('refuses a malformed snapshot with a SnapshotError and writes nothing of it', async () => {
     const cache = stack({ clock: createManualClock(START) })
     await cache.set('existing', 'kept')
