@@ -2,15 +2,24 @@
 // character U+0001 are rewritten as two-character codes. The code is prefix-free and maps character by
 // character, so `p` is a prefix of `k` exactly when `encodeKey(p)` is a prefix of `encodeKey(k)`: prefix
 // scans stay range scans on the stored form, and every key round-trips unchanged through `keys()`.
+// A lone UTF-16 surrogate (not a character; pg would send it as U+FFFD, so 'a\uD800' and 'a\uFFFD' would
+// share a row) becomes U+0001 U+0003 and four hex digits. A prefix that ends in half of a surrogate pair
+// is then no longer a prefix of the stored key: prefixes should end on whole characters.
 
 const ESCAPE = '\u0001'
+// With the u flag a surrogate pair is one code point, so this matches only lone surrogates.
+const LONE_SURROGATE = /\p{Surrogate}/u
 
-/** The stored form of `key`: the key itself unless it holds U+0000 or U+0001. */
+/** The stored form of `key`: the key itself unless it holds U+0000, U+0001 or a lone surrogate. */
 export function encodeKey(key: string): string {
-  if (!key.includes('\u0000') && !key.includes(ESCAPE)) return key
+  if (!key.includes('\u0000') && !key.includes(ESCAPE) && !LONE_SURROGATE.test(key)) return key
   let out = ''
   for (const char of key) {
-    out += char === '\u0000' ? `${ESCAPE}\u0002` : char === ESCAPE ? `${ESCAPE}${ESCAPE}` : char
+    if (char === '\u0000') out += `${ESCAPE}\u0002`
+    else if (char === ESCAPE) out += `${ESCAPE}${ESCAPE}`
+    else if (char.length === 1 && LONE_SURROGATE.test(char)) {
+      out += `${ESCAPE}\u0003${char.charCodeAt(0).toString(16)}`
+    } else out += char
   }
   return out
 }
@@ -25,7 +34,11 @@ export function decodeKey(stored: string): string {
       out += char
       continue
     }
-    out += stored[++i] === ESCAPE ? ESCAPE : '\u0000'
+    const code = stored[++i]
+    if (code === '\u0003') {
+      out += String.fromCharCode(Number.parseInt(stored.slice(i + 1, i + 5), 16))
+      i += 4
+    } else out += code === ESCAPE ? ESCAPE : '\u0000'
   }
   return out
 }

@@ -164,6 +164,8 @@ describe('PostgresLayer keys', () => {
     '\u0001\u0002\u0000\u0001',
     '%_\\',
     '日本語🚀',
+    'lone\ud800surrogate',
+    '\udfff',
     'k'.repeat(1500),
   ]
 
@@ -193,8 +195,27 @@ describe('PostgresLayer keys', () => {
     expect((await layer.getMany(keys)).map((entry) => entry?.value)).toEqual([undefined, 1, 2, 3, 4])
   })
 
+  it('keeps a lone surrogate apart from U+FFFD, which pg would turn it into', async () => {
+    const { layer } = attached()
+    await layer.set('a\ufffd', createTestEntry('replacement'), undefined)
+    expect(await layer.get('a\ud800')).toBeUndefined()
+    await layer.set('a\ud800', createTestEntry('lone'), undefined)
+    expect((await layer.getMany(['a\ufffd', 'a\ud800'])).map((entry) => entry?.value)).toEqual([
+      'replacement',
+      'lone',
+    ])
+  })
+
   it('encodes keys so that prefixes stay prefixes', () => {
-    for (const key of ['', 'plain', '\u0000', '\u0001', '\u0001\u0000\u0001', 'x\u0000y\u0001z']) {
+    for (const key of [
+      '',
+      'plain',
+      '\u0000',
+      '\u0001',
+      '\u0001\u0000\u0001',
+      'x\u0000y\u0001z',
+      '\ud800\u0001\udc00z',
+    ]) {
       expect(decodeKey(encodeKey(key))).toBe(key)
       expect(encodeKey(key)).not.toContain('\u0000')
     }
