@@ -103,6 +103,12 @@ class CacheView extends BulkMethods {
       const sampled = sampleHit(++this.#l1Reads)
       const started = sampled ? performance.now() : 0
       const entry = l1.get(full) as CacheEntry | undefined
+      if (entry instanceof Promise) {
+        // An asynchronous local layer (disk): its answer is no use here, and reading it here and again
+        // in readKey cost a second file read on every hit. Its failure is readKey's to report.
+        entry.catch(() => {})
+        engine.l1 = undefined
+      }
       if (
         entry !== undefined &&
         entry.missing === undefined &&

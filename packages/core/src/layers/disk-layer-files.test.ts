@@ -390,3 +390,23 @@ console.log(read.filter((e, i) => e?.value === keys[i].repeat(500)).length)
     expect(child.stdout.trim()).toBe('3000')
   }, 90_000)
 })
+
+describe('DiskLayer as the first layer of a stack', () => {
+  it('is read once per hit after the first', async () => {
+    class CountingDiskLayer extends DiskLayer {
+      reads = 0
+      override get(key: string) {
+        this.reads++
+        return super.get(key)
+      }
+    }
+    const layer = new CountingDiskLayer({ directory: join(root, `counting-${++made}`) })
+    const cache = new CacheStack([layer], { clock: createManualClock(), ttl: '1h' })
+    await cache.set('k', 'v')
+    expect(await cache.get('k')).toBe('v')
+    const afterFirst = layer.reads
+    for (let i = 0; i < 3; i++) expect(await cache.get('k')).toBe('v')
+    expect(layer.reads - afterFirst).toBe(3)
+    await cache.disconnect()
+  })
+})

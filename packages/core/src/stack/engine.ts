@@ -59,7 +59,8 @@ const ENGINE_OPTION_NAMES = joinNames(
 export class StackEngine {
   readonly layers: readonly CacheLayer[]
   /** The first layer when it is local: read synchronously on the hit path. */
-  readonly l1: CacheLayer | undefined
+  /** The local first layer the synchronous hit path reads; cleared once its `get` answers with a promise. */
+  l1: CacheLayer | undefined
   readonly clock: Clock
   readonly defaults: ResolvedReadOptions
   readonly emitter = new CacheEmitter()
