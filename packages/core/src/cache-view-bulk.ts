@@ -17,26 +17,46 @@ export class BulkMethods {
 
   /** Fills the cache ahead of traffic (`getOrSet` per entry): highest `priority` first, at most `concurrency` at once. */
   warm(entries: readonly WarmEntry[], options?: WarmOptions): Promise<WarmResult> {
-    return warm(entries, options, (key, factory, call) => reads.readKey(this.#view, key, factory, call))
+    const view = this.#view
+    return view.trace(
+      () => ({ operation: 'warm' }),
+      () => warm(entries, options, (key, factory, call) => reads.readKey(view, key, factory, call)),
+    )
   }
 
   /** Every live entry of this stack (or namespace) with its absolute times and tags, as plain data. */
   exportState(options?: SnapshotOptions): Promise<CacheSnapshot> {
-    return snapshots.exportState(this.#view, options)
+    const view = this.#view
+    return view.trace(
+      () => ({ operation: 'exportState' }),
+      () => snapshots.exportState(view, options),
+    )
   }
 
   /** Writes a snapshot's entries that are still alive; a malformed snapshot is a `SnapshotError`, nothing written. */
   importState(snapshot: CacheSnapshot, options?: SnapshotOptions): Promise<RestoreResult> {
-    return snapshots.importState(this.#view, snapshot, options)
+    const view = this.#view
+    return view.trace(
+      () => ({ operation: 'importState' }),
+      () => snapshots.importState(view, snapshot, options),
+    )
   }
 
   /** `exportState` as JSON, written atomically to `path` inside `snapshotBaseDir`; resolves to the entry count. */
   persistToFile(path: string, options?: SnapshotOptions): Promise<number> {
-    return snapshots.persistToFile(this.#view, path, options)
+    const view = this.#view
+    return view.trace(
+      () => ({ operation: 'persistToFile' }),
+      () => snapshots.persistToFile(view, path, options),
+    )
   }
 
   /** `importState` of a file written by `persistToFile` (inside `snapshotBaseDir`). */
   restoreFromFile(path: string, options?: SnapshotOptions): Promise<RestoreResult> {
-    return snapshots.restoreFromFile(this.#view, path, options)
+    const view = this.#view
+    return view.trace(
+      () => ({ operation: 'restoreFromFile' }),
+      () => snapshots.restoreFromFile(view, path, options),
+    )
   }
 }

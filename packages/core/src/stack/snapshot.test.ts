@@ -1,3 +1,4 @@
+import { tracingChannel } from 'node:diagnostics_channel'
 import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -5,6 +6,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { CacheStack, type CacheStackOptions } from '../cache-stack.ts'
 import {
   type CacheSnapshot,
+  OPERATION_CHANNEL,
+  type OperationContext,
   SnapshotError,
   SnapshotPathError,
   type SnapshotProgress,
@@ -311,5 +314,45 @@ describe('persistToFile / restoreFromFile', () => {
     expect(await target.get('k1')).toBe('mine')
     expect(await target.get('other')).toBe('kept')
     expect(await target.get('k0')).toBeUndefined()
+  })
+})
+
+describe('tracing', () => {
+  it('publishes warm and every snapshot call on cachestack:operation, failures included', async () => {
+    const channel = tracingChannel<unknown, OperationContext>(OPERATION_CHANNEL)
+    const ended: string[] = []
+    const failed: string[] = []
+    const handlers = {
+      start: () => {},
+      end: () => {},
+      asyncStart: () => {},
+      asyncEnd: (message: OperationContext) => {
+        if (message.operation !== 'get') ended.push(message.operation)
+      },
+      error: (message: OperationContext) => {
+        failed.push(message.operation)
+      },
+    }
+    channel.subscribe(handlers)
+    try {
+      const cache = stack({ clock: createManualClock(START), snapshotBaseDir: base })
+      await cache.warm([{ key: 'a', fetcher: () => 1 }])
+      const snapshot = await cache.exportState()
+      await cache.importState(snapshot)
+      await cache.persistToFile('traced.json')
+      await cache.restoreFromFile('traced.json')
+      await cache.restoreFromFile('../escape.json').catch(() => {})
+      expect(ended).toEqual([
+        'warm',
+        'exportState',
+        'importState',
+        'persistToFile',
+        'restoreFromFile',
+        'restoreFromFile',
+      ])
+      expect(failed).toEqual(['restoreFromFile'])
+    } finally {
+      channel.unsubscribe(handlers)
+    }
   })
 })

@@ -18,6 +18,11 @@ export type OperationName =
   | 'clear'
   | 'bumpGeneration'
   | 'refresh'
+  | 'warm'
+  | 'exportState'
+  | 'importState'
+  | 'persistToFile'
+  | 'restoreFromFile'
 
 /**
  * What subscribers of `cachestack:operation` receive for each operation: the same object on `start`,
