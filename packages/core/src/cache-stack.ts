@@ -67,6 +67,11 @@ class CacheView extends BulkMethods {
     return this.#engine.clock
   }
 
+  /** The stack's `name` option (shared by its namespaces). @default 'default' */
+  get name(): string {
+    return this.#engine.name
+  }
+
   /** The namespace path of this view: `''` for the root, `'users:'`, `'users:admins:'`... */
   get prefix(): string {
     return this.#namespace

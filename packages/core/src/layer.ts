@@ -1,5 +1,13 @@
 import type { ValueSupport } from './internal/value-check.ts'
 
+/** What a layer can tell about its own size (see `CacheLayer.usage`). */
+export interface LayerUsage {
+  /** Entries held (expired ones not yet swept included). */
+  items: number
+  /** Estimated bytes held; `undefined` when the layer does not track them. */
+  bytes: number | undefined
+}
+
 /** Anything that tells the time in epoch milliseconds. Inject a fake one in tests. */
 export interface Clock {
   now(): number
@@ -93,6 +101,8 @@ export interface CacheLayer {
   ttl(key: string): Promise<number | undefined>
   /** Resolves when the layer answers; rejects otherwise. */
   ping(): Promise<void>
+  /** Entries and bytes held, when the layer knows them without I/O (read by `getStats()`). Optional. */
+  usage?(): LayerUsage
   /** Releases connections and timers. */
   dispose(): Promise<void>
 }

@@ -9,6 +9,7 @@ import {
   type Clock,
   isUnshared,
   type LayerContext,
+  type LayerUsage,
   type LayerWrite,
   systemClock,
 } from '../layer.ts'
@@ -74,6 +75,8 @@ export class MemoryLayer implements CacheLayer {
   readonly #copy: boolean
   readonly #maxEntryBytes: number | undefined
   readonly #measure: boolean
+  /** Only a byte budget keeps a running byte total (lru-cache's calculatedSize needs a maxSize). */
+  readonly #tracksBytes: boolean
   /** Entries whose value freezing cannot protect; they are copied on read. */
   readonly #copyOnRead = new WeakSet<CacheEntry>()
   #anyCopyOnRead = false
@@ -122,6 +125,7 @@ export class MemoryLayer implements CacheLayer {
     this.storable = this.#copy ? STRUCTURED_VALUES : ANY_VALUES
     this.#maxEntryBytes = maxEntryBytes ?? maxBytes
     this.#measure = this.#maxEntryBytes !== undefined
+    this.#tracksBytes = maxBytes !== undefined
     const storeOptions = { maxItems, maxBytes, now: () => this.#clock.now() }
     this.#store = eviction === 'lfu' ? new LfuStore(storeOptions) : new LruStore(storeOptions, eviction)
   }
@@ -208,6 +212,11 @@ export class MemoryLayer implements CacheLayer {
   /** Estimated bytes held, when a byte budget is set. */
   get bytes(): number {
     return this.#store.bytes
+  }
+
+  /** Entries held, and estimated bytes when a byte budget (`maxBytes`) is set. */
+  usage(): LayerUsage {
+    return { items: this.#store.size, bytes: this.#tracksBytes ? this.#store.bytes : undefined }
   }
 
   async ping(): Promise<void> {}

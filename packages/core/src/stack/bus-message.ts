@@ -32,4 +32,6 @@ export interface CacheBus {
   publish(message: BusMessage): void
   /** Stops and releases the bus. */
   dispose(): Promise<void>
+  /** True while messages from other instances arrive (read by `getStats()` and health checks). Optional. */
+  readonly listening?: boolean
 }

@@ -35,6 +35,11 @@ export class BusSync {
     this.#emitter = emitter
   }
 
+  /** Whether the bus hears other instances now; `undefined` without a bus (or a bus that cannot tell). */
+  get connected(): boolean | undefined {
+    return this.#bus?.listening
+  }
+
   /** Starts applying other instances' messages; resolves once subscribed. Failures become `error` events. */
   async start(local: LocalSync): Promise<void> {
     const failed = (error: unknown) => this.#emitter.emit('error', { error, operation: 'bus' })

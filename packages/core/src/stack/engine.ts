@@ -18,6 +18,7 @@ import {
   DEFAULT_BACKGROUND_REFRESH_TIMEOUT,
   type ResolvedReadOptions,
   resolveReadOptions,
+  resolveStackName,
   STACK_OPTION_NAMES,
 } from './options.ts'
 import { FetcherRateLimiter } from './rate-limiter.ts'
@@ -58,7 +59,8 @@ const ENGINE_OPTION_NAMES = joinNames(
  */
 export class StackEngine {
   readonly layers: readonly CacheLayer[]
-  /** The first layer when it is local: read synchronously on the hit path. */
+  /** The `name` option: what metrics and health answers call this stack. */
+  readonly name: string
   /** The local first layer the synchronous hit path reads; cleared once its `get` answers with a promise. */
   l1: CacheLayer | undefined
   readonly clock: Clock
@@ -131,6 +133,7 @@ export class StackEngine {
     if (options.generation !== undefined && !Number.isInteger(options.generation)) {
       throw new ValidationError('"generation" must be an integer', 'generation')
     }
+    this.name = resolveStackName(options.name)
     this.layers = list
     this.values = new ValuePolicy(list)
     this.shared = new SharedState(list, this.tags)

@@ -1,6 +1,10 @@
+import type { LayerUsage } from '../layer.ts'
+
 /** Counters of one layer, with sampled latencies. */
 interface LayerCounters {
   hits: number
+  /** Hits this layer answered with a stale entry (stale-while-revalidate, grace). */
+  staleHits: number
   misses: number
   errors: number
   latencies: LatencyReservoir
@@ -15,6 +19,8 @@ interface LayerCounters {
 export interface LayerStats {
   name: string
   hits: number
+  /** Of `hits`, those answered with a stale entry (stale-while-revalidate, grace). */
+  staleHits: number
   misses: number
   errors: number
   p50: number
@@ -22,6 +28,10 @@ export interface LayerStats {
   /** Timed reads behind p50/p99 (at most 1,024). */
   samples: number
   degraded: boolean
+  /** Entries held, for layers that can tell cheaply (`MemoryLayer`); absent otherwise. */
+  items?: number
+  /** Estimated bytes held, for layers that track them (`MemoryLayer` with a byte budget); absent otherwise. */
+  bytes?: number
 }
 
 /** The shape `getStats()` answers. */
@@ -33,7 +43,25 @@ export interface CacheStats {
   deletes: number
   hitRate: number
   refreshesInFlight: number
+  /** Factory runs started (foreground and background), one per key however many callers waited on it. */
+  factoryRuns: number
+  /** Factory runs that threw (a stale value may still have been served in their place). */
+  factoryErrors: number
+  /** Reads that waited on a factory run another caller in this process had started. */
+  coalesced: number
+  /** Background refreshes started (stale-while-revalidate, refresh-ahead). */
+  backgroundRefreshes: number
+  /** With a bus: whether messages from other instances arrive now. Absent without a bus. */
+  busConnected?: boolean
   layers: LayerStats[]
+}
+
+/** Figures `Metrics.snapshot` reads from the stack at the time of the call. */
+export interface LiveFigures {
+  refreshesInFlight: number
+  degraded: (layer: number) => boolean
+  usage: (layer: number) => LayerUsage | undefined
+  busConnected: boolean | undefined
 }
 
 const RESERVOIR_SIZE = 1024
@@ -75,41 +103,67 @@ export class Metrics {
   staleHits = 0
   sets = 0
   deletes = 0
+  factoryRuns = 0
+  factoryErrors = 0
+  coalesced = 0
+  backgroundRefreshes = 0
   readonly layers: LayerCounters[]
   readonly #names: readonly string[]
 
   constructor(layerNames: readonly string[]) {
     this.#names = layerNames
-    this.layers = layerNames.map(() => ({ hits: 0, misses: 0, errors: 0, latencies: new LatencyReservoir() }))
+    this.layers = layerNames.map(() => ({
+      hits: 0,
+      staleHits: 0,
+      misses: 0,
+      errors: 0,
+      latencies: new LatencyReservoir(),
+    }))
   }
 
-  snapshot(refreshesInFlight: number, degraded: (layer: number) => boolean): CacheStats {
+  snapshot(live: LiveFigures): CacheStats {
     const total = this.hits + this.misses
-    return {
+    const stats: CacheStats = {
       hits: this.hits,
       misses: this.misses,
       staleHits: this.staleHits,
       sets: this.sets,
       deletes: this.deletes,
       hitRate: total === 0 ? 0 : Math.round((this.hits / total) * 10_000) / 10_000,
-      refreshesInFlight,
-      layers: this.layers.map((layer, i) => ({
-        name: this.#names[i] ?? `layer-${i}`,
-        hits: layer.hits,
-        misses: layer.misses,
-        errors: layer.errors,
-        p50: round(layer.latencies.percentile(0.5)),
-        p99: round(layer.latencies.percentile(0.99)),
-        samples: layer.latencies.size,
-        degraded: degraded(i),
-      })),
+      refreshesInFlight: live.refreshesInFlight,
+      factoryRuns: this.factoryRuns,
+      factoryErrors: this.factoryErrors,
+      coalesced: this.coalesced,
+      backgroundRefreshes: this.backgroundRefreshes,
+      layers: this.layers.map((layer, i) => {
+        const figures: LayerStats = {
+          name: this.#names[i] ?? `layer-${i}`,
+          hits: layer.hits,
+          staleHits: layer.staleHits,
+          misses: layer.misses,
+          errors: layer.errors,
+          p50: round(layer.latencies.percentile(0.5)),
+          p99: round(layer.latencies.percentile(0.99)),
+          samples: layer.latencies.size,
+          degraded: live.degraded(i),
+        }
+        const usage = live.usage(i)
+        if (usage !== undefined) {
+          figures.items = usage.items
+          if (usage.bytes !== undefined) figures.bytes = usage.bytes
+        }
+        return figures
+      }),
     }
+    if (live.busConnected !== undefined) stats.busConnected = live.busConnected
+    return stats
   }
 
   reset(): void {
     this.hits = this.misses = this.staleHits = this.sets = this.deletes = 0
+    this.factoryRuns = this.factoryErrors = this.coalesced = this.backgroundRefreshes = 0
     for (const layer of this.layers) {
-      layer.hits = layer.misses = layer.errors = 0
+      layer.hits = layer.staleHits = layer.misses = layer.errors = 0
       layer.latencies.reset()
     }
   }

@@ -97,6 +97,11 @@ export interface CacheStackOptions extends ReadOptions {
   backgroundRefreshTimeout?: Duration | undefined
   /** `persistToFile`/`restoreFromFile` paths must resolve inside this directory. @default process.cwd() at construction */
   snapshotBaseDir?: string | undefined
+  /**
+   * Names the stack in metrics and health answers (`cache` label of `@cachestack/prometheus`), so several
+   * stacks of one process stay apart. Letters, digits, `_`, `-`, `.` and `:`, at most 64. @default 'default'
+   */
+  name?: string | undefined
 }
 
 /** Every key `EntryOptions` accepts (`set`, `mset` items, `ctx.setOptions`). */
@@ -143,8 +148,25 @@ export const STACK_OPTION_NAMES: OptionNames = joinNames(
     writeBehind: true,
     backgroundRefreshTimeout: true,
     snapshotBaseDir: true,
+    name: true,
   }),
 )
+
+/** @default name of a stack. */
+export const DEFAULT_STACK_NAME = 'default'
+const STACK_NAME = /^[\w.:-]{1,64}$/
+
+/** Checks the `name` option: a short label value, never free text (it lands in every metric series). */
+export function resolveStackName(name: unknown): string {
+  if (name === undefined) return DEFAULT_STACK_NAME
+  if (typeof name !== 'string' || !STACK_NAME.test(name)) {
+    throw new ValidationError(
+      '"name" must be 1 to 64 letters, digits, "_", "-", "." or ":" (it labels metrics)',
+      'name',
+    )
+  }
+  return name
+}
 
 /** Entry options with every duration in ms. */
 export interface ResolvedEntryOptions {

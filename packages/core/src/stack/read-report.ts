@@ -29,7 +29,10 @@ export function countHit(
 ): void {
   const metrics = engine.metrics
   metrics.hits++
-  if (stale) metrics.staleHits++
+  if (stale) {
+    metrics.staleHits++
+    metrics.layers[found.layer]!.staleHits++
+  }
   if (trace) {
     trace.hit = true
     trace.stale = stale

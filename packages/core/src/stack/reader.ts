@@ -115,6 +115,7 @@ async function runForeground(
   const trace = request.trace
   let flight = engine.flights.get(key)
   if (flight) {
+    engine.metrics.coalesced++
     if (trace) trace.coalesced = true
     if (engine.emitter.has('stampede-dedupe')) engine.emitter.emit('stampede-dedupe', { key })
   } else {
@@ -188,9 +189,11 @@ function startFlight(
     const release = limit ? await engine.rateLimiter.acquire(key, limit, controller.signal) : undefined
     const context = new FactoryContextImpl<unknown>(request.userKey, graced, controller.signal, background)
     let value: unknown
+    engine.metrics.factoryRuns++
     try {
       value = await factory(context)
     } catch (error) {
+      engine.metrics.factoryErrors++
       throw new FactoryError(key, failureCause(error), background)
     } finally {
       release?.()
@@ -275,6 +278,7 @@ function refreshInBackground(engine: StackEngine, request: ReadRequest, stale: C
   const flight = operationChannel.hasSubscribers
     ? tracedRefresh(engine, request, options, stale)
     : startFlight(engine, request, options, stale, true)
+  engine.metrics.backgroundRefreshes++
   if (engine.emitter.has('refresh')) engine.emitter.emit('refresh', { key })
   const timer = setTimeout(() => {
     if (engine.flights.get(key) !== flight) return

@@ -9,7 +9,12 @@ import { type CacheStats, roundMs } from './metrics.ts'
 export function stackStats(engine: StackEngine): CacheStats {
   let refreshes = 0
   for (const flight of engine.flights.values()) if (flight.background) refreshes++
-  return engine.metrics.snapshot(refreshes, (i) => engine.isDegraded(i))
+  return engine.metrics.snapshot({
+    refreshesInFlight: refreshes,
+    degraded: (i) => engine.isDegraded(i),
+    usage: (i) => engine.layers[i]!.usage?.(),
+    busConnected: engine.sync.connected,
+  })
 }
 
 /** Pings every layer; never throws. */
