@@ -1,6 +1,7 @@
 // The methods of a stack that move many entries at once: warm-up and snapshots. A base class of the
-// facade, so cache-stack.ts keeps to the single-entry API.
+// facade, so cache-stack.ts keeps to the single-entry API (itself over the coordination methods).
 
+import { CoordinationMethods } from './coordination/coordination-methods.ts'
 import type { CacheSnapshot, RestoreResult, SnapshotOptions } from './stack/snapshot.ts'
 import * as snapshots from './stack/snapshot.ts'
 import type { StackView } from './stack/view.ts'
@@ -8,10 +9,11 @@ import * as reads from './stack/view-reads.ts'
 import { type WarmEntry, type WarmOptions, type WarmResult, warm } from './stack/warm.ts'
 
 /** Warm-up and snapshot methods of every `CacheStack` and namespace view. */
-export class BulkMethods {
+export class BulkMethods extends CoordinationMethods {
   readonly #view: StackView
 
   constructor(view: StackView) {
+    super(view)
     this.#view = view
   }
 

@@ -177,3 +177,20 @@ function describe(cause: unknown): string {
   if (cause instanceof Error) return cause.message
   return String(cause)
 }
+
+/** `withLock` (or `lock` through `withLock`) found the lock held, and still held when its `wait` ran out. */
+export class LockNotAcquiredError extends CacheError {
+  readonly key: string
+  /** How long it waited, in ms (0 without `wait`). */
+  readonly waited: number
+  constructor(key: string, waited: number) {
+    super(
+      'E_LOCK_NOT_ACQUIRED',
+      waited > 0
+        ? `Lock "${key}" is held by another owner and was not released within ${waited} ms`
+        : `Lock "${key}" is held by another owner`,
+    )
+    this.key = key
+    this.waited = waited
+  }
+}

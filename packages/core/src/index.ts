@@ -12,6 +12,9 @@ export type {
 } from './cache-stack.ts'
 
 export { CacheStack, OPERATION_CHANNEL } from './cache-stack.ts'
+export type { HeldLock, Lock, LockOptions, WithLockOptions } from './coordination/lock.ts'
+export { DEFAULT_LOCK_RETRY_DELAY } from './coordination/lock.ts'
+export type { RateLimitOptions, RateLimitResult } from './coordination/rate-limit.ts'
 export type { RedisBusOptions, RedisBusStats } from './distributed/redis-bus.ts'
 export { DEFAULT_BUS_CHANNEL, RedisBus } from './distributed/redis-bus.ts'
 export type { RedisSingleFlightOptions, SingleFlightStats } from './distributed/redis-single-flight.ts'

@@ -2,6 +2,7 @@
 // different hash slots (CROSSSLOT), even when one node serves them all, so every multi-key command is
 // split per slot and the per-slot commands are pipelined per node.
 import type { ChainableCommander, Cluster, Redis } from 'ioredis'
+import { ValidationError } from '../errors.ts'
 import { groupBySlot } from '../internal/key-slot.ts'
 
 /** Keys fetched per `SCAN` call. */
@@ -68,4 +69,13 @@ export async function unlinkOnNode(node: Redis, keys: string[], cluster: boolean
 /** Escapes `*`, `?`, `[`, `]` and `\` so that a literal prefix can sit in a `SCAN MATCH` pattern. */
 export function escapeGlob(literal: string): string {
   return literal.replace(/[*?[\]\\]/g, '\\$&')
+}
+
+/** The `PX` argument for a physical TTL: none for "forever", else whole milliseconds, at least 1. */
+export function toPx(ttl: number | undefined): number | undefined {
+  if (ttl === undefined || ttl === Number.POSITIVE_INFINITY) return undefined
+  if (typeof ttl !== 'number' || Number.isNaN(ttl)) {
+    throw new ValidationError(`"ttl" must be a number of milliseconds; got ${String(ttl)}`, 'ttl')
+  }
+  return Math.max(1, Math.ceil(ttl))
 }

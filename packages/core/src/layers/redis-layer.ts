@@ -9,7 +9,15 @@ import {
   type ValueSupport,
 } from '../internal/value-check.ts'
 import type { CacheEntry, CacheLayer, LayerContext, LayerWrite, WriteFence } from '../layer.ts'
-import { escapeGlob, execPipeline, isCluster, perSlot, SCAN_COUNT, unlinkOnNode } from './redis-commands.ts'
+import {
+  escapeGlob,
+  execPipeline,
+  isCluster,
+  perSlot,
+  SCAN_COUNT,
+  toPx,
+  unlinkOnNode,
+} from './redis-commands.ts'
 import { ConnectionWatch } from './redis-connection.ts'
 import { fencedSet } from './redis-fenced-set.ts'
 import { normalizeRedisLayerOptions, type RedisLayerOptions } from './redis-options.ts'
@@ -34,7 +42,8 @@ export class RedisLayer implements CacheLayer {
   readonly #codec: EntryCodec
   readonly #bytes: boolean
   readonly #watch: ConnectionWatch
-  readonly #timeout: number
+  /** How long one command may wait for Redis (the `commandTimeout` option, in ms). */
+  readonly commandTimeout: number
   readonly #allowUnprefixedClear: boolean
   #context: LayerContext | undefined
   readonly #foreignOwners = new WeakSet<object>() // lease clients found on another Redis (fencedSet)
@@ -56,7 +65,7 @@ export class RedisLayer implements CacheLayer {
           : CUSTOM_SERIALIZER_VALUES
     this.#bytes = this.#codec.needsBytes
     this.#allowUnprefixedClear = normalized.allowUnprefixedClear
-    this.#timeout = normalized.commandTimeout
+    this.commandTimeout = normalized.commandTimeout
     // Given or created, the client's connection errors go to the stack's `error` event (once per outage).
     this.#watch = new ConnectionWatch(this.client, normalized.commandTimeout, (error) =>
       this.#context?.reportError(error, 'connection'),
@@ -299,7 +308,7 @@ export class RedisLayer implements CacheLayer {
     }
     let timer: NodeJS.Timeout | undefined
     const late = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, this.#timeout)
+      timer = setTimeout(resolve, this.commandTimeout)
     })
     await Promise.race([client.quit().catch(() => {}), late])
     clearTimeout(timer)
@@ -387,13 +396,4 @@ export class RedisLayer implements CacheLayer {
   #fail(operation: string, error: unknown): LayerError {
     return error instanceof LayerError ? error : new LayerError(this.name, operation, error)
   }
-}
-
-/** The `PX` argument for a physical TTL: none for "forever", else whole milliseconds, at least 1. */
-function toPx(ttl: number | undefined): number | undefined {
-  if (ttl === undefined || ttl === Number.POSITIVE_INFINITY) return undefined
-  if (typeof ttl !== 'number' || Number.isNaN(ttl)) {
-    throw new ValidationError(`"ttl" must be a number of milliseconds; got ${String(ttl)}`, 'ttl')
-  }
-  return Math.max(1, Math.ceil(ttl))
 }

@@ -29,6 +29,8 @@ export type WorkerCommand =
   | { id: number; cmd: 'delete'; key: string }
   | { id: number; cmd: 'inL1'; key: string }
   | { id: number; cmd: 'stats' }
+  | { id: number; cmd: 'lockBurst'; key: string; count: number; ttl: Duration; wait?: Duration }
+  | { id: number; cmd: 'rateBurst'; key: string; count: number; limit: number; window: Duration }
 
 const config = JSON.parse(process.argv[2]!) as WorkerConfig
 const client = config.cluster
@@ -89,6 +91,21 @@ async function handle(command: WorkerCommand): Promise<unknown> {
       return memory.get(command.key) !== undefined
     case 'stats':
       return { factoryCalls, flight: flight?.stats, bus: bus.stats }
+    case 'lockBurst': {
+      // Concurrent tries, none released: the parent counts the winners across processes.
+      const { key, ttl, wait } = command
+      const tries = await Promise.all(
+        Array.from({ length: command.count }, () => stack.lock(key, { ttl, wait, retryDelay: 10 })),
+      )
+      return tries.filter((lock) => lock.acquired).length
+    }
+    case 'rateBurst': {
+      const { key, limit, window } = command
+      const answers = await Promise.all(
+        Array.from({ length: command.count }, () => stack.rateLimit({ key, limit, window })),
+      )
+      return answers.filter((answer) => answer.allowed).length
+    }
   }
 }
 

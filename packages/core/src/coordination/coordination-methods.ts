@@ -1,0 +1,51 @@
+// The coordination methods of a stack: locks (with Enfyra's acquire/release/exists names) and rate
+// limits. A base class of the facade, so cache-stack.ts keeps to caching.
+
+import type { Duration } from '../internal/units.ts'
+import type { StackView } from '../stack/view.ts'
+import type { HeldLock, Lock, LockOptions, WithLockOptions } from './lock.ts'
+import * as locks from './lock.ts'
+import { type RateLimitOptions, type RateLimitResult, rateLimit } from './rate-limit.ts'
+
+/** Locks and rate limits of every `CacheStack` and namespace view: on its Redis layer, else in memory. */
+export class CoordinationMethods {
+  readonly #view: StackView
+
+  constructor(view: StackView) {
+    this.#view = view
+  }
+
+  /** Tries to take the lock `key` for `ttl`; answers at once (or after up to `wait`) with `{ acquired, release, extend }`. */
+  lock(key: string, options: LockOptions): Promise<Lock> {
+    return locks.lock(this.#view, key, options)
+  }
+
+  /** Runs `fn` holding the lock `key` (extended while it runs), then releases it; `LockNotAcquiredError` if held. */
+  withLock<R>(
+    key: string,
+    fn: (lock: HeldLock) => R | Promise<R>,
+    options: WithLockOptions,
+  ): Promise<Awaited<R>> {
+    return locks.withLock(this.#view, key, fn, options) as Promise<Awaited<R>>
+  }
+
+  /** Counts one request against the sliding window of `key`: `{ allowed, remaining, resetAt, retryAfter }`. */
+  rateLimit(options: RateLimitOptions): Promise<RateLimitResult> {
+    return rateLimit(this.#view, options)
+  }
+
+  /** Enfyra form of `lock`: takes `key` for owner `value` for `ttl` (ms or a duration), at once; true when taken. */
+  acquire(key: string, value: string, ttl: Duration): Promise<boolean> {
+    return locks.acquireAs(this.#view, key, value, ttl)
+  }
+
+  /** Enfyra form of `Lock.release`: frees `key` only when owner `value` holds it. */
+  release(key: string, value: string): Promise<boolean> {
+    return locks.releaseAs(this.#view, key, value)
+  }
+
+  /** Enfyra's `exists`: true when owner `value` holds the lock `key`. */
+  exists(key: string, value: string): Promise<boolean> {
+    return locks.holdsAs(this.#view, key, value)
+  }
+}
