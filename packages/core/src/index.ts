@@ -21,6 +21,8 @@ export type { RedisSingleFlightOptions, SingleFlightStats } from './distributed/
 export { RedisSingleFlight } from './distributed/redis-single-flight.ts'
 export * from './errors.ts'
 export type { CompressionName } from './internal/compression.ts'
+export type { OptionNames } from './internal/known-options.ts'
+export { assertKnownOptions, optionNames } from './internal/known-options.ts'
 export type { EntrySerializer, SerializerOption } from './internal/serialization.ts'
 export { CorruptedEntryError } from './internal/serialization.ts'
 export type { Duration, DurationUnit, Size, SizeUnit } from './internal/units.ts'

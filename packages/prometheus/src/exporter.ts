@@ -1,0 +1,222 @@
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client'
+import type { NormalizedOptions } from './options.ts'
+import type { StackSource } from './stack-source.ts'
+
+type Set = (labels: Record<string, string>, value: number) => void
+type Fill = (source: StackSource, set: Set) => void
+
+/**
+ * The series of every stack measured in one registry under one prefix. Everything but the duration
+ * histogram is computed at scrape time (`collect`) from the stacks' `getStats()` and event tallies, so
+ * series of a stack that left disappear on the next scrape.
+ */
+export class Exporter {
+  readonly sources = new Map<object, StackSource>()
+  readonly durations: Histogram<string> | undefined
+  readonly #registry: Registry
+  readonly #names: string[] = []
+
+  constructor(options: NormalizedOptions) {
+    this.#registry = options.registry
+    const p = options.prefix
+    const counter = this.#counter.bind(this)
+    const gauge = this.#gauge.bind(this)
+    counter(
+      `${p}hits_total`,
+      'Reads answered from the cache, by the layer that answered (stale included)',
+      ['layer'],
+      (s, set) => {
+        for (const layer of s.stats().layers)
+          set({ layer: layer.name }, s.total(`hits:${layer.name}`, layer.hits))
+      },
+    )
+    counter(
+      `${p}stale_hits_total`,
+      'Reads a layer answered with a stale entry (stale-while-revalidate, grace)',
+      ['layer'],
+      (s, set) => {
+        for (const layer of s.stats().layers)
+          set({ layer: layer.name }, s.total(`stale:${layer.name}`, layer.staleHits))
+      },
+    )
+    counter(`${p}misses_total`, 'Reads no layer could answer', [], (s, set) =>
+      set({}, s.total('misses', s.stats().misses)),
+    )
+    counter(
+      `${p}layer_misses_total`,
+      'Reads a layer could not answer (the next layer was asked)',
+      ['layer'],
+      (s, set) => {
+        for (const layer of s.stats().layers)
+          set({ layer: layer.name }, s.total(`misses:${layer.name}`, layer.misses))
+      },
+    )
+    counter(`${p}layer_errors_total`, 'Failed layer operations', ['layer'], (s, set) => {
+      for (const layer of s.stats().layers)
+        set({ layer: layer.name }, s.total(`errors:${layer.name}`, layer.errors))
+    })
+    counter(`${p}stale_serves_total`, 'Stale values served, by reason', ['reason'], (s, set) => {
+      for (const [reason, n] of s.staleServes.counts) set({ reason }, n)
+    })
+    counter(`${p}sets_total`, 'Entries written', [], (s, set) => set({}, s.total('sets', s.stats().sets)))
+    counter(`${p}deletes_total`, 'Entries deleted', [], (s, set) =>
+      set({}, s.total('deletes', s.stats().deletes)),
+    )
+    counter(
+      `${p}invalidations_total`,
+      'Invalidations, by kind (tags, prefix, pattern, clear) and mode (hard, soft)',
+      ['kind', 'mode'],
+      (s, set) => {
+        for (const [key, n] of s.invalidations.counts) {
+          const [kind = '', mode = ''] = key.split('\0')
+          set({ kind, mode }, n)
+        }
+      },
+    )
+    counter(
+      `${p}factory_runs_total`,
+      'Factory runs started (one per key however many callers waited)',
+      [],
+      (s, set) => set({}, s.total('factoryRuns', s.stats().factoryRuns)),
+    )
+    counter(`${p}factory_errors_total`, 'Factory runs that threw', [], (s, set) =>
+      set({}, s.total('factoryErrors', s.stats().factoryErrors)),
+    )
+    counter(
+      `${p}background_refreshes_total`,
+      'Background refreshes started (stale-while-revalidate, refresh-ahead)',
+      [],
+      (s, set) => set({}, s.total('backgroundRefreshes', s.stats().backgroundRefreshes)),
+    )
+    counter(
+      `${p}coalesced_waiters_total`,
+      'Reads that waited on a factory run another caller had started',
+      [],
+      (s, set) => set({}, s.total('coalesced', s.stats().coalesced)),
+    )
+    counter(
+      `${p}bus_messages_total`,
+      'Bus messages, by direction (published, received) and type',
+      ['direction', 'type'],
+      (s, set) => {
+        for (const [key, n] of s.bus.counts) {
+          const [direction = '', type = ''] = key.split('\0')
+          set({ direction, type }, n)
+        }
+      },
+    )
+    counter(
+      `${p}layer_degradations_total`,
+      'Times a shared layer was taken out of the path after failing',
+      ['layer'],
+      (s, set) => {
+        for (const [layer, n] of s.degradations.counts) set({ layer }, n)
+      },
+    )
+    gauge(
+      `${p}layer_degraded`,
+      '1 while the layer is skipped after failures (graceful degradation)',
+      ['layer'],
+      (s, set) => {
+        for (const layer of s.stats().layers) set({ layer: layer.name }, layer.degraded ? 1 : 0)
+      },
+    )
+    gauge(
+      `${p}layer_items`,
+      'Entries held by a layer that can tell (the memory layer)',
+      ['layer'],
+      (s, set) => {
+        for (const layer of s.stats().layers)
+          if (layer.items !== undefined) set({ layer: layer.name }, layer.items)
+      },
+    )
+    gauge(
+      `${p}layer_bytes`,
+      'Estimated bytes held by a memory layer with a byte budget',
+      ['layer'],
+      (s, set) => {
+        for (const layer of s.stats().layers)
+          if (layer.bytes !== undefined) set({ layer: layer.name }, layer.bytes)
+      },
+    )
+    gauge(`${p}refreshes_in_flight`, 'Background refreshes running now', [], (s, set) =>
+      set({}, s.stats().refreshesInFlight),
+    )
+    gauge(
+      `${p}bus_connected`,
+      '1 while the bus hears other instances (only stacks with a bus)',
+      [],
+      (s, set) => {
+        const connected = s.stats().busConnected
+        if (connected !== undefined) set({}, connected ? 1 : 0)
+      },
+    )
+    if (options.durations) {
+      const name = `${p}operation_duration_seconds`
+      this.durations = new Histogram({
+        name,
+        help: 'Duration of cache operations, by operation, result (hit, stale, miss, ok, error) and answering layer',
+        labelNames: ['cache', 'operation', 'result', 'layer'],
+        buckets: [...options.buckets],
+        registers: [this.#registry],
+      })
+      this.#names.push(name)
+    }
+  }
+
+  /** Removes every series of this exporter from the registry (the last stack left). */
+  dispose(): void {
+    for (const name of this.#names) this.#registry.removeSingleMetric(name)
+  }
+
+  #counter(name: string, help: string, labels: string[], fill: Fill): void {
+    const sources = this.sources
+    new Counter({
+      name,
+      help,
+      labelNames: ['cache', ...labels],
+      registers: [this.#registry],
+      collect() {
+        this.reset()
+        for (const source of sources.values())
+          fill(source, (l, v) => this.inc({ ...l, cache: source.name }, v))
+      },
+    })
+    this.#names.push(name)
+  }
+
+  #gauge(name: string, help: string, labels: string[], fill: Fill): void {
+    const sources = this.sources
+    new Gauge({
+      name,
+      help,
+      labelNames: ['cache', ...labels],
+      registers: [this.#registry],
+      collect() {
+        this.reset()
+        for (const source of sources.values())
+          fill(source, (l, v) => this.set({ ...l, cache: source.name }, v))
+      },
+    })
+    this.#names.push(name)
+  }
+}
+
+/** One exporter per registry and prefix: several stacks share its series, told apart by `cache`. */
+const exporters = new WeakMap<Registry, Map<string, Exporter>>()
+
+/** The exporter of `options.registry` and `options.prefix`, made on first use. */
+export function exporterFor(options: NormalizedOptions): Exporter {
+  let byPrefix = exporters.get(options.registry)
+  if (byPrefix === undefined) exporters.set(options.registry, (byPrefix = new Map()))
+  let exporter = byPrefix.get(options.prefix)
+  if (exporter === undefined) byPrefix.set(options.prefix, (exporter = new Exporter(options)))
+  return exporter
+}
+
+/** Forgets an exporter no stack uses any more, and its series. */
+export function releaseExporter(options: NormalizedOptions, exporter: Exporter): void {
+  if (exporter.sources.size > 0) return
+  exporter.dispose()
+  exporters.get(options.registry)?.delete(options.prefix)
+}
