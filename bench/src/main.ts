@@ -24,6 +24,7 @@ import { missScenario } from './scenarios/miss.ts'
 import { nestScenarios } from './scenarios/nestjs.ts'
 import { otelScenario } from './scenarios/otel.ts'
 import { postgresScenarios } from './scenarios/postgres.ts'
+import { prometheusScenarios } from './scenarios/prometheus.ts'
 import { rpcScenarios } from './scenarios/rpc.ts'
 import { stampedeScenario } from './scenarios/stampede.ts'
 import { taggedReadScenario, tagInvalidationScenario } from './scenarios/tags.ts'
@@ -45,6 +46,7 @@ const GROUPS = [
   'nestjs',
   'rpc',
   'otel',
+  'prometheus',
 ] as const
 
 const { values: args } = parseArgs({
@@ -137,6 +139,7 @@ try {
   await run('rpc', 'trpc and graphql', () => rpcScenarios(ctx))
   // Last: it loads @cachestack/otel and the OpenTelemetry SDK, which nothing before it has.
   await run('otel', 'hit with @cachestack/otel', async () => [await otelScenario(ctx)])
+  await run('prometheus', 'hit and scrape with @cachestack/prometheus', () => prometheusScenarios(ctx))
 } finally {
   await redis.stop()
 }

@@ -1,4 +1,5 @@
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client'
+import { Counter, Gauge, type Registry } from 'prom-client'
+import { DurationHistogram } from './duration-histogram.ts'
 import type { NormalizedOptions } from './options.ts'
 import type { StackSource } from './stack-source.ts'
 
@@ -12,7 +13,7 @@ type Fill = (source: StackSource, set: Set) => void
  */
 export class Exporter {
   readonly sources = new Map<object, StackSource>()
-  readonly durations: Histogram<string> | undefined
+  readonly durations: DurationHistogram | undefined
   readonly #registry: Registry
   readonly #names: string[] = []
 
@@ -153,13 +154,12 @@ export class Exporter {
     )
     if (options.durations) {
       const name = `${p}operation_duration_seconds`
-      this.durations = new Histogram({
+      this.durations = new DurationHistogram(
+        this.#registry,
         name,
-        help: 'Duration of cache operations, by operation, result (hit, stale, miss, ok, error) and answering layer',
-        labelNames: ['cache', 'operation', 'result', 'layer'],
-        buckets: [...options.buckets],
-        registers: [this.#registry],
-      })
+        'Duration of cache operations, by operation, result (hit, stale, miss, ok, error) and answering layer',
+        options.buckets,
+      )
       this.#names.push(name)
     }
   }

@@ -1,6 +1,6 @@
 import { tracingChannel } from 'node:diagnostics_channel'
 import { OPERATION_CHANNEL, type OperationContext } from '@cachestack/core'
-import type { Histogram } from 'prom-client'
+import type { DurationHistogram } from './duration-histogram.ts'
 
 type Handlers = Parameters<typeof operations.subscribe>[0]
 type Observe = (seconds: number) => void
@@ -13,36 +13,56 @@ type Timed = OperationContext & { [STARTED]?: number }
 /** Operations whose answer is a hit, a stale hit or a miss. */
 const READS = new Set(['get', 'has', 'ttl', 'inspect'])
 
-/** Times one stack's operations into a shared histogram, one child per label combination. */
+/** Times one stack's operations into the shared histogram, one child per label combination. */
 export class DurationRecorder {
-  readonly #histogram: Histogram<string>
+  readonly #histogram: DurationHistogram
   readonly #cache: string
-  /** `operation\0result\0layer` → the child's observe; the labels behind it, to remove them on dispose. */
-  readonly #children = new Map<string, { observe: Observe; labels: Record<string, string> }>()
+  /** `operation\0result\0layer` → the child's observer. */
+  readonly #children = new Map<string, Observe>()
 
-  constructor(histogram: Histogram<string>, cache: string) {
+  constructor(histogram: DurationHistogram, cache: string) {
     this.#histogram = histogram
     this.#cache = cache
   }
 
+  // Most operations repeat the previous one's combination (a run of hits): skip building the id then.
+  #lastOperation = ''
+  #lastResult = ''
+  #lastLayer: string | undefined
+  #lastObserve: Observe | undefined
+
   record(message: OperationContext, seconds: number): void {
     const result = resultOf(message)
     const layer = message.layer
+    if (
+      this.#lastObserve !== undefined &&
+      message.operation === this.#lastOperation &&
+      result === this.#lastResult &&
+      layer === this.#lastLayer
+    ) {
+      this.#lastObserve(seconds)
+      return
+    }
     const id = `${message.operation}\0${result}\0${layer ?? ''}`
-    let child = this.#children.get(id)
-    if (child === undefined) {
+    let observe = this.#children.get(id)
+    if (observe === undefined) {
       const labels: Record<string, string> = { cache: this.#cache, operation: message.operation, result }
       if (layer !== undefined) labels.layer = layer
-      child = { observe: this.#histogram.labels(labels).observe, labels }
-      this.#children.set(id, child)
+      observe = this.#histogram.child(`${this.#cache}\0${id}`, labels)
+      this.#children.set(id, observe)
     }
-    child.observe(seconds)
+    this.#lastOperation = message.operation
+    this.#lastResult = result
+    this.#lastLayer = layer
+    this.#lastObserve = observe
+    observe(seconds)
   }
 
   /** Drops this stack's series from the histogram. */
   dispose(): void {
-    for (const { labels } of this.#children.values()) this.#histogram.remove(labels)
+    this.#histogram.remove(`${this.#cache}\0`)
     this.#children.clear()
+    this.#lastObserve = undefined
   }
 }
 
