@@ -5,8 +5,10 @@ import {
   dispatchDetached,
   type HeaderList,
   type NodeRequestHandler,
+  type RateLimitRouteOptions,
   ResponseCache,
   type ResponseCacheConfig,
+  rateLimiter,
   type StatsRouteConfig,
   statsResponder,
   withoutConditionalHeaders,
@@ -107,5 +109,24 @@ export function statsRoute(options: StatsRouteOptions): RequestHandler {
     respond(req)
       .then((answer) => writeServerResponse(res, answer))
       .catch(next)
+  }
+}
+
+/** Options of `rateLimit`: the stack, `limit`, `window`, and an optional `key(req)` (default: `req.ip`). */
+export type RateLimitOptions = RateLimitRouteOptions<Request>
+
+/**
+ * Express middleware answering 429 (with `Retry-After` and the `RateLimit` fields) once a client made
+ * `limit` requests in the sliding `window`; every counted response carries the fields. Keyed by `req.ip`
+ * by default, which follows the app's `trust proxy` setting (off: the socket's address).
+ */
+export function rateLimit(options: RateLimitOptions): RequestHandler {
+  const decide = rateLimiter(options, (req: Request) => req.ip)
+  return (req, res, next) => {
+    decide(req).then((decision) => {
+      if (!decision.allowed) return writeServerResponse(res, decision.response!)
+      setHeaders(res, decision.headers)
+      next()
+    }, next)
   }
 }

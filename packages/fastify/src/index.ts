@@ -9,15 +9,23 @@ import {
   type HeaderList,
   headerListFrom,
   type OutgoingResponse,
+  type RateLimitRouteOptions,
   ResponseCache,
   type ResponseCacheConfig,
   type ResponseCacheOptions,
+  rateLimiter,
   type ServeOutcome,
   type StatsRouteConfig,
   statsResponder,
   withoutConditionalHeaders,
 } from '@cachestack/core/http'
-import type { FastifyInstance, FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify'
+import type {
+  FastifyInstance,
+  FastifyReply,
+  FastifyRequest,
+  onRequestAsyncHookHandler,
+  RouteHandlerMethod,
+} from 'fastify'
 import fp from 'fastify-plugin'
 
 /** Per-route options, given as `config: { cache: {...} }` (or `cache: true` for the plugin's defaults). */
@@ -228,3 +236,21 @@ async function cachePlugin(fastify: FastifyInstance, options: CachePluginOptions
 /** The cachestack Fastify plugin: `app.register(cachestack, { cache, ...defaults, stats? })`. */
 export const cachestack = fp(cachePlugin, { fastify: '5.x', name: '@cachestack/fastify' })
 export default cachestack
+
+/** Options of `rateLimit`: the stack, `limit`, `window`, and an optional `key(request)` (default: `request.ip`). */
+export type RateLimitOptions = RateLimitRouteOptions<FastifyRequest>
+
+/**
+ * An `onRequest` hook answering 429 (with `Retry-After` and the `RateLimit` fields) once a client made
+ * `limit` requests in the sliding `window`: `app.addHook('onRequest', rateLimit({...}))`, or a route's
+ * `onRequest`. Keyed by `request.ip` by default, which follows Fastify's `trustProxy` (off: the socket's address).
+ */
+export function rateLimit(options: RateLimitOptions): onRequestAsyncHookHandler {
+  const decide = rateLimiter(options, (request: FastifyRequest) => request.ip)
+  return async (request, reply) => {
+    const decision = await decide(request)
+    if (decision.allowed) return addHeaders(reply, decision.headers)
+    const response = decision.response!
+    return writeReply(reply, response).send(Buffer.from(response.body!))
+  }
+}

@@ -4,8 +4,10 @@ import {
   type HandlerRun,
   type HeaderList,
   type OutgoingResponse,
+  type RateLimitRouteOptions,
   ResponseCache,
   type ResponseCacheConfig,
+  rateLimiter,
   type StatsRouteConfig,
   statsResponder,
 } from '@cachestack/core/http'
@@ -148,4 +150,28 @@ interface NodeLikeResponse {
 export function statsRoute(options: StatsRouteOptions): Handler {
   const respond = statsResponder(options)
   return async (c) => toResponse(await respond(c))
+}
+
+/** Options of `rateLimit`: the stack, `limit`, `window`, and an optional `key(c)` (default: the socket's address). */
+export type RateLimitOptions = RateLimitRouteOptions<Context>
+
+/**
+ * Hono middleware answering 429 (with `Retry-After` and the `RateLimit` fields) once a client made
+ * `limit` requests in the sliding `window`. Hono has no trust-proxy setting, so the default key is the
+ * address of the socket on @hono/node-server, never a forwarding header; behind a proxy, or on another
+ * runtime, give `key` (a request whose key is `undefined` is not counted).
+ */
+export function rateLimit(options: RateLimitOptions): MiddlewareHandler {
+  const decide = rateLimiter(options, socketAddress)
+  return async (c, next) => {
+    const decision = await decide(c)
+    if (!decision.allowed) return toResponse(decision.response!)
+    await next()
+    for (const [name, value] of decision.headers) c.header(name, value)
+  }
+}
+
+function socketAddress(c: Context): string | undefined {
+  const incoming = (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming
+  return incoming?.socket?.remoteAddress
 }

@@ -25,6 +25,8 @@ export {
   MUTATION_METHODS,
   whyNotStored,
 } from './policy.ts'
+export type { RateLimitDecision, RateLimitRouteOptions, RateLimitStore } from './rate-limit.ts'
+export { DEFAULT_RATE_LIMIT_PREFIX, groupAddress, rateLimiter } from './rate-limit.ts'
 export type { HandlerRun, RefreshRole, StreamedReason } from './refresh.ts'
 export { REFRESH_HEADER } from './refresh.ts'
 export type { CacheState, OutgoingResponse, ReplayContext } from './reply.ts'
