@@ -1,14 +1,16 @@
-// The methods of a stack that move many entries at once: warm-up and snapshots. A base class of the
-// facade, so cache-stack.ts keeps to the single-entry API (itself over the coordination methods).
+// The methods of a stack that move many entries at once: warm-up, snapshots, key listing and pruning.
+// A base class of the facade, so cache-stack.ts keeps to the single-entry API (itself over the
+// coordination methods).
 
 import { CoordinationMethods } from './coordination/coordination-methods.ts'
+import { type PruneResult, prune, viewKeys } from './stack/scan.ts'
 import type { CacheSnapshot, RestoreResult, SnapshotOptions } from './stack/snapshot.ts'
 import * as snapshots from './stack/snapshot.ts'
 import type { StackView } from './stack/view.ts'
 import * as reads from './stack/view-reads.ts'
 import { type WarmEntry, type WarmOptions, type WarmResult, warm } from './stack/warm.ts'
 
-/** Warm-up and snapshot methods of every `CacheStack` and namespace view. */
+/** Warm-up, snapshot, key listing and pruning methods of every `CacheStack` and namespace view. */
 export class BulkMethods extends CoordinationMethods {
   readonly #view: StackView
 
@@ -60,5 +62,23 @@ export class BulkMethods extends CoordinationMethods {
       () => ({ operation: 'restoreFromFile' }),
       () => snapshots.restoreFromFile(view, path, options),
     )
+  }
+
+  /**
+   * The keys of this stack (or namespace) that start with `prefix`, as given to `set` (no namespace or
+   * generation prefix), from every layer; SCAN on Redis, every master of a Cluster. As with SCAN, a key
+   * may come twice while Redis resizes its tables.
+   */
+  keys(prefix = ''): AsyncIterable<string> {
+    return viewKeys(this.#view, prefix)
+  }
+
+  /**
+   * Removes from every layer what no read can reach any more: entries past their last stale window,
+   * entries a tag hard-invalidated, and keys of earlier generations. Publishes nothing (no instance
+   * serves them); resolves with what it found.
+   */
+  prune(): Promise<PruneResult> {
+    return prune(this.#view)
   }
 }

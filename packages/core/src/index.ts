@@ -69,6 +69,8 @@ export type {
   ReadOptions,
   TtlOption,
 } from './stack/options.ts'
+export type { PruneResult } from './stack/scan.ts'
+export { storedGeneration } from './stack/shared-state.ts'
 export type { FlightLease, SharedWork, SingleFlight } from './stack/single-flight.ts'
 export type {
   CacheSnapshot,

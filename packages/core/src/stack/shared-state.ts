@@ -93,12 +93,32 @@ export class SharedState {
     for (const layer of this.#layers) {
       if (layer.isLocal) continue
       try {
-        const value = ((await layer.get(GENERATION_KEY))?.value as TagState | undefined)?.hard
-        if (typeof value === 'number' && (highest === undefined || value > highest)) highest = value
+        highest = higher(highest, await generationIn(layer))
       } catch {}
     }
     return highest
   }
+}
+
+/**
+ * The key generation `bumpGeneration()` stored in the shared layers (the highest one), or `undefined`
+ * when none holds one (generations off, or never bumped). A tool that works on a running stack's keys
+ * from outside (the `cachestack` CLI) starts its own stack at this generation. Rejects when a shared
+ * layer fails.
+ */
+export async function storedGeneration(layers: readonly CacheLayer[]): Promise<number | undefined> {
+  let highest: number | undefined
+  for (const layer of layers) if (!layer.isLocal) highest = higher(highest, await generationIn(layer))
+  return highest
+}
+
+async function generationIn(layer: CacheLayer): Promise<number | undefined> {
+  const value = ((await layer.get(GENERATION_KEY))?.value as TagState | undefined)?.hard
+  return Number.isInteger(value) ? value : undefined
+}
+
+function higher(a: number | undefined, b: number | undefined): number | undefined {
+  return a === undefined || (b !== undefined && b > a) ? b : a
 }
 
 function stateEntry(state: StoredTagState): CacheEntry {
