@@ -15,8 +15,8 @@ export class RedisScript {
 
 /** What `runScript` needs of an ioredis `Redis` or `Cluster`. */
 export interface ScriptClient {
-  evalsha(sha: string, keys: number, ...args: (string | number)[]): Promise<unknown>
-  eval(script: string, keys: number, ...args: (string | number)[]): Promise<unknown>
+  evalsha(sha: string, keys: number, ...args: (string | number | Buffer)[]): Promise<unknown>
+  eval(script: string, keys: number, ...args: (string | number | Buffer)[]): Promise<unknown>
 }
 
 /**
@@ -27,7 +27,7 @@ export async function runScript(
   client: ScriptClient,
   script: RedisScript,
   keys: readonly string[],
-  args: readonly (string | number)[],
+  args: readonly (string | number | Buffer)[],
 ): Promise<unknown> {
   try {
     return await client.evalsha(script.sha, keys.length, ...keys, ...args)

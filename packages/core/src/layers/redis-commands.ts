@@ -79,3 +79,26 @@ export function toPx(ttl: number | undefined): number | undefined {
   }
   return Math.max(1, Math.ceil(ttl))
 }
+
+/** `MGET` of many keys (per slot on a Cluster), as text or as bytes; payloads in key order. */
+export async function mgetPayloads(
+  client: Redis | Cluster,
+  cluster: Cluster | undefined,
+  bytes: boolean,
+  fullKeys: string[],
+): Promise<(string | Buffer | null)[]> {
+  if (!cluster) {
+    return bytes ? client.mgetBuffer(...fullKeys) : client.mget(...fullKeys)
+  }
+  const payloads = new Array<string | Buffer | null>(fullKeys.length)
+  const replies = await perSlot(cluster, fullKeys, (pipeline, positions) => {
+    const slotKeys = positions.map((i) => fullKeys[i]!)
+    if (bytes) pipeline.mgetBuffer(...slotKeys)
+    else pipeline.mget(...slotKeys)
+  })
+  for (const { positions, reply } of replies) {
+    const values = reply as (string | Buffer | null)[]
+    for (let j = 0; j < positions.length; j++) payloads[positions[j]!] = values[j] ?? null
+  }
+  return payloads
+}

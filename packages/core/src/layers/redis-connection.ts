@@ -145,3 +145,26 @@ export class ConnectionWatch {
     )
   }
 }
+
+/**
+ * Closes a client the layer created, within `timeout`: `QUIT` when it is connected and answering, a plain
+ * disconnect when it is not (or when `QUIT` goes unanswered).
+ */
+export async function closeClient(
+  client: Redis | Cluster,
+  unavailable: boolean,
+  timeout: number,
+): Promise<void> {
+  if (unavailable || client.status !== 'ready') {
+    client.disconnect()
+    return
+  }
+  let timer: NodeJS.Timeout | undefined
+  const late = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, timeout)
+  })
+  await Promise.race([client.quit().catch(() => {}), late])
+  clearTimeout(timer)
+  // Closes the socket when QUIT went unanswered; after a QUIT that was answered it changes nothing.
+  client.disconnect()
+}

@@ -9,16 +9,18 @@ import {
   type ValueSupport,
 } from '../internal/value-check.ts'
 import type { CacheEntry, CacheLayer, LayerContext, LayerWrite, WriteFence } from '../layer.ts'
+import { RedisBudget } from './redis-budget.ts'
 import {
   escapeGlob,
   execPipeline,
   isCluster,
+  mgetPayloads,
   perSlot,
   SCAN_COUNT,
   toPx,
   unlinkOnNode,
 } from './redis-commands.ts'
-import { ConnectionWatch } from './redis-connection.ts'
+import { ConnectionWatch, closeClient } from './redis-connection.ts'
 import { fencedSet } from './redis-fenced-set.ts'
 import { normalizeRedisLayerOptions, type RedisLayerOptions } from './redis-options.ts'
 
@@ -47,6 +49,8 @@ export class RedisLayer implements CacheLayer {
   readonly #allowUnprefixedClear: boolean
   #context: LayerContext | undefined
   readonly #foreignOwners = new WeakSet<object>() // lease clients found on another Redis (fencedSet)
+  /** The soft memory budget (the `budget` option), or `undefined`. */
+  readonly budget: RedisBudget | undefined
 
   constructor(options: RedisLayerOptions) {
     const normalized = normalizeRedisLayerOptions(options)
@@ -70,6 +74,13 @@ export class RedisLayer implements CacheLayer {
     this.#watch = new ConnectionWatch(this.client, normalized.commandTimeout, (error) =>
       this.#context?.reportError(error, 'connection'),
     )
+    const target = { client: this.client, cluster: this.#cluster, prefix: this.#prefix }
+    const now = () => this.#context?.clock.now() ?? Date.now()
+    const run = <T>(send: () => Promise<T>) => this.#run(send)
+    this.budget =
+      normalized.budget === undefined
+        ? undefined
+        : new RedisBudget({ ...target, now, run }, normalized.budget)
   }
 
   attach(context: LayerContext): void {
@@ -78,6 +89,8 @@ export class RedisLayer implements CacheLayer {
 
   async get(key: string): Promise<CacheEntry | undefined> {
     try {
+      // Sent just before the GET, so the last-use time costs no round trip of its own.
+      if (this.budget?.counts(key)) this.budget.touch(key)
       if (!this.#bytes) {
         // Plain JSON: one GET as a string and one JSON.parse, nothing else on the way.
         const text = await this.#run(() => this.client.get(this.#prefix + key))
@@ -97,9 +110,10 @@ export class RedisLayer implements CacheLayer {
   async getMany(keys: readonly string[]): Promise<(CacheEntry | undefined)[]> {
     if (keys.length === 0) return []
     const fullKeys = keys.map((key) => this.#prefix + key)
+    for (const key of keys) if (this.budget?.counts(key)) this.budget.touch(key)
     let payloads: (string | Buffer | null)[]
     try {
-      payloads = await this.#run(() => this.#mget(fullKeys))
+      payloads = await this.#run(() => mgetPayloads(this.client, this.#cluster, this.#bytes, fullKeys))
     } catch (error) {
       throw this.#fail('getMany', error)
     }
@@ -111,9 +125,11 @@ export class RedisLayer implements CacheLayer {
     const payload = await this.#encode('set', entry)
     try {
       const fullKey = this.#prefix + key
-      await this.#run(() =>
-        px === undefined ? this.client.set(fullKey, payload) : this.client.set(fullKey, payload, 'PX', px),
-      )
+      if (this.budget?.counts(key)) await this.budget.write(key, payload, px)
+      else
+        await this.#run(() =>
+          px === undefined ? this.client.set(fullKey, payload) : this.client.set(fullKey, payload, 'PX', px),
+        )
     } catch (error) {
       throw this.#fail('set', error)
     }
@@ -138,7 +154,7 @@ export class RedisLayer implements CacheLayer {
     const px = toPx(ttl)
     const payload = await this.#encode('set', entry)
     try {
-      return await fencedSet(
+      const written = await fencedSet(
         {
           client: this.client,
           sameSlot: !this.#cluster || keySlot(fence.leaseKey) === keySlot(fullKey),
@@ -151,6 +167,8 @@ export class RedisLayer implements CacheLayer {
         px,
         fence,
       )
+      if (written && this.budget?.counts(key)) await this.budget.record(key, payload)
+      return written
     } catch (error) {
       throw this.#fail('set', error)
     }
@@ -158,6 +176,12 @@ export class RedisLayer implements CacheLayer {
 
   async setMany(writes: readonly LayerWrite[]): Promise<void> {
     if (writes.length === 0) return
+    // Under a budget each counted entry is written (and makes room) on its own; tag states stay batched.
+    const budget = this.budget
+    if (budget && writes.some(({ key }) => budget.counts(key))) {
+      await Promise.all(writes.map(({ key, entry, ttl }) => this.set(key, entry, ttl)))
+      return
+    }
     const pxs = writes.map(({ ttl }) => toPx(ttl))
     const payloads = await Promise.all(writes.map(({ entry }) => this.#encode('setMany', entry)))
     const fullKeys = writes.map(({ key }) => this.#prefix + key)
@@ -189,7 +213,10 @@ export class RedisLayer implements CacheLayer {
 
   async delete(key: string): Promise<boolean> {
     try {
-      return (await this.#run(() => this.client.unlink(this.#prefix + key))) > 0
+      const forgotten = this.budget?.forget([key])
+      const removed = await this.#run(() => this.client.unlink(this.#prefix + key))
+      await forgotten
+      return removed > 0
     } catch (error) {
       throw this.#fail('delete', error)
     }
@@ -199,6 +226,7 @@ export class RedisLayer implements CacheLayer {
     if (keys.length === 0) return 0
     const fullKeys = [...new Set(keys)].map((key) => this.#prefix + key)
     try {
+      await this.budget?.forget(keys)
       const cluster = this.#cluster
       if (!cluster) return await this.#run(() => this.client.unlink(...fullKeys))
       const replies = await this.#run(() =>
@@ -300,37 +328,7 @@ export class RedisLayer implements CacheLayer {
   async dispose(): Promise<void> {
     const unavailable = this.#watch.unavailable
     this.#watch.dispose()
-    if (!this.#ownsClient) return
-    const client = this.client
-    if (unavailable || client.status !== 'ready') {
-      client.disconnect()
-      return
-    }
-    let timer: NodeJS.Timeout | undefined
-    const late = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, this.commandTimeout)
-    })
-    await Promise.race([client.quit().catch(() => {}), late])
-    clearTimeout(timer)
-    // Closes the socket when QUIT went unanswered; after a QUIT that was answered it changes nothing.
-    client.disconnect()
-  }
-
-  async #mget(fullKeys: string[]): Promise<(string | Buffer | null)[]> {
-    if (!this.#cluster) {
-      return this.#bytes ? this.client.mgetBuffer(...fullKeys) : this.client.mget(...fullKeys)
-    }
-    const payloads = new Array<string | Buffer | null>(fullKeys.length)
-    const replies = await perSlot(this.#cluster, fullKeys, (pipeline, positions) => {
-      const slotKeys = positions.map((i) => fullKeys[i]!)
-      if (this.#bytes) pipeline.mgetBuffer(...slotKeys)
-      else pipeline.mget(...slotKeys)
-    })
-    for (const { positions, reply } of replies) {
-      const values = reply as (string | Buffer | null)[]
-      for (let j = 0; j < positions.length; j++) payloads[positions[j]!] = values[j] ?? null
-    }
-    return payloads
+    if (this.#ownsClient) await closeClient(this.client, unavailable, this.commandTimeout)
   }
 
   async #decodeOne(key: string, payload: string | Buffer | null): Promise<CacheEntry | undefined> {

@@ -40,6 +40,13 @@ export interface RedisLayerOptions {
   commandTimeout?: Duration | undefined
   /** Let `clear()` run when both the layer prefix and the clear prefix are empty (wipes the database). @default false */
   allowUnprefixedClear?: boolean | undefined
+  /**
+   * A soft byte budget (`'30mb'`) for the entries this layer writes, for a Redis shared with other data:
+   * past it, the least recently used entries (by write or Redis read) are removed. The stack's own keys
+   * (tag states, generation, locks, rate-limit windows) are never counted or removed.
+   * @default undefined (no budget: Redis's own `maxmemory` policy applies)
+   */
+  budget?: Size | undefined
 }
 
 /** `RedisLayerOptions` after validation. */
@@ -52,6 +59,8 @@ export interface NormalizedRedisLayerOptions {
   readonly codec: EntryCodecOptions
   readonly commandTimeout: number
   readonly allowUnprefixedClear: boolean
+  /** Byte budget, or `undefined`. */
+  readonly budget: number | undefined
 }
 
 const REDIS_LAYER_OPTION_NAMES = optionNames<RedisLayerOptions>({
@@ -67,6 +76,7 @@ const REDIS_LAYER_OPTION_NAMES = optionNames<RedisLayerOptions>({
   maxDecompressedSize: true,
   commandTimeout: true,
   allowUnprefixedClear: true,
+  budget: true,
 })
 const CLUSTER_NAMES = optionNames<{ nodes: ClusterNode[]; options?: ClusterOptions }>({
   nodes: true,
@@ -140,8 +150,12 @@ export function normalizeRedisLayerOptions(options: RedisLayerOptions): Normaliz
   if (typeof allowUnprefixedClear !== 'boolean') {
     throw new ValidationError('"allowUnprefixedClear" must be a boolean', 'allowUnprefixedClear')
   }
+  const budget = options.budget === undefined ? undefined : parseSize(options.budget, 'budget')
+  if (budget !== undefined && budget < 1)
+    throw new ValidationError('"budget" must be at least 1 byte', 'budget')
   const { client, ownsClient } = resolveClient(options)
   return {
+    budget,
     client,
     ownsClient,
     name,
