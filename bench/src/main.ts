@@ -15,6 +15,7 @@ import type { MeasureOptions } from './harness.ts'
 import { describeMachine, formatMachine } from './machine.ts'
 import { startBenchRedis } from './redis-server.ts'
 import { formatScenario } from './report.ts'
+import { coordinationScenarios } from './scenarios/coordination.ts'
 import { diskScenarios } from './scenarios/disk.ts'
 import { heapScenario } from './scenarios/heap.ts'
 import { hitScenario } from './scenarios/hit.ts'
@@ -47,6 +48,7 @@ const GROUPS = [
   'rpc',
   'otel',
   'prometheus',
+  'beyond',
 ] as const
 
 const { values: args } = parseArgs({
@@ -133,6 +135,7 @@ try {
   await run('postgres', 'postgres layer: hit and miss', () => postgresScenarios(ctx))
   await run('disk', 'disk layer: hit and miss', () => diskScenarios(ctx))
   await run('memcached', 'memcached layer: hit and miss', () => memcachedScenarios(ctx))
+  await run('beyond', 'locks, rate limits and the Redis budget', () => coordinationScenarios(ctx))
   // HTTP scenarios (express / fastify / hono) plug in here; see scenarios/http.ts.
   await run('http', 'http', () => httpScenarios(ctx, contenders))
   await run('nestjs', 'nestjs', () => nestScenarios(ctx))

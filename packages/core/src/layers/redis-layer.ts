@@ -89,16 +89,18 @@ export class RedisLayer implements CacheLayer {
 
   async get(key: string): Promise<CacheEntry | undefined> {
     try {
-      // Sent just before the GET, so the last-use time costs no round trip of its own.
-      if (this.budget?.counts(key)) this.budget.touch(key)
       if (!this.#bytes) {
         // Plain JSON: one GET as a string and one JSON.parse, nothing else on the way.
-        const text = await this.#run(() => this.client.get(this.#prefix + key))
+        const reading = this.#run(() => this.client.get(this.#prefix + key))
+        if (this.budget?.counts(key)) this.budget.touch(key) // behind the GET: the answer does not wait for it
+        const text = await reading
         if (text === null) return undefined
         const entry = this.#codec.decodeText(text)
         if (entry !== undefined) return entry
       }
-      const data = await this.#run(() => this.client.getBuffer(this.#prefix + key))
+      const buffered = this.#run(() => this.client.getBuffer(this.#prefix + key))
+      if (this.#bytes && this.budget?.counts(key)) this.budget.touch(key)
+      const data = await buffered
       if (data === null) return undefined
       return await this.#codec.decodeBytes(data)
     } catch (error) {
