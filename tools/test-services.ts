@@ -3,7 +3,7 @@
 // server on a well-known port: a developer's own Redis on 6379 is never touched by the tests.
 // Set CACHESTACK_TEST_REDIS_URL / CACHESTACK_TEST_CLUSTER_NODES yourself to reuse running servers.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -240,6 +240,87 @@ function memcachedAnswers(port: number): boolean {
     { encoding: 'utf8', timeout: 2_000 },
   )
   return (out.stdout ?? '').startsWith('VERSION')
+}
+
+/** A private Prometheus started by `startPrometheus`. */
+export interface PrometheusServer {
+  /** Base URL of its HTTP API, `http://127.0.0.1:<port>`. */
+  url: string
+  /** Stops it by PID (SIGTERM, then SIGKILL after 5 s) and removes its data directory. */
+  stop(): Promise<void>
+}
+
+/**
+ * Starts Debian's `prometheus` on a spare loopback port with a temporary data directory, scraping
+ * `targets` (`host:port`, path `/metrics`) every `scrapeInterval`. Started by the test file that needs
+ * it, not by the global setup, so the rest of the suite does not pay for it. Never the machine's own
+ * Prometheus on :9090.
+ */
+export async function startPrometheus(
+  targets: readonly string[],
+  scrapeInterval = '1s',
+): Promise<PrometheusServer> {
+  if (!which('prometheus')) {
+    throw new Error(
+      'test services: prometheus is not installed (apt-get install prometheus); .ci/run installs it',
+    )
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'cachestack-prometheus-'))
+  const config = join(dir, 'prometheus.yml')
+  writeFileSync(
+    config,
+    [
+      'global:',
+      `  scrape_interval: ${scrapeInterval}`,
+      `  scrape_timeout: ${scrapeInterval}`,
+      `  evaluation_interval: ${scrapeInterval}`,
+      'scrape_configs:',
+      '  - job_name: app',
+      '    static_configs:',
+      `      - targets: [${targets.map((t) => `'${t}'`).join(', ')}]`,
+      '',
+    ].join('\n'),
+  )
+  const port = await freePort()
+  const child = spawn(
+    'prometheus',
+    [
+      `--config.file=${config}`,
+      `--storage.tsdb.path=${join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--log.level=warn',
+    ],
+    { stdio: 'ignore' },
+  )
+  started.push(child)
+  const url = `http://127.0.0.1:${port}`
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
+      process.kill(child.pid, 'SIGTERM')
+      const timer = setTimeout(() => child.pid !== undefined && process.kill(child.pid, 'SIGKILL'), 5_000)
+      await exited
+      clearTimeout(timer)
+    }
+    rmSync(dir, { recursive: true, force: true })
+  }
+  const deadline = Date.now() + 30_000
+  for (;;) {
+    if (child.exitCode !== null) {
+      await stop()
+      throw new Error(`test services: prometheus exited with ${child.exitCode}`)
+    }
+    const ready = await fetch(`${url}/-/ready`).then(
+      (response) => response.ok,
+      () => false,
+    )
+    if (ready) return { url, stop }
+    if (Date.now() > deadline) {
+      await stop()
+      throw new Error(`test services: prometheus on ${port} was not ready within 30 s`)
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
 }
 
 export async function teardown(): Promise<void> {
