@@ -242,6 +242,33 @@ function memcachedAnswers(port: number): boolean {
   return (out.stdout ?? '').startsWith('VERSION')
 }
 
+/**
+ * A `redis-server` of the calling test's own, in its own temporary directory, that the test may pause
+ * (SIGSTOP: connected but silent, the worst outage) and resume; `stop()` kills it by PID.
+ */
+export async function startPausableRedis(): Promise<{
+  url: string
+  pause(): void
+  resume(): void
+  stop(): void
+}> {
+  const dir = mkdtempSync(join(tmpdir(), 'cachestack-redis-'))
+  const { port, process: child } = await startRedis(dir)
+  const signal = (name: NodeJS.Signals) => {
+    if (child.pid !== undefined && child.exitCode === null && child.signalCode === null)
+      process.kill(child.pid, name)
+  }
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    pause: () => signal('SIGSTOP'),
+    resume: () => signal('SIGCONT'),
+    stop: () => {
+      signal('SIGKILL')
+      rmSync(dir, { recursive: true, force: true })
+    },
+  }
+}
+
 /** A private Prometheus started by `startPrometheus`. */
 export interface PrometheusServer {
   /** Base URL of its HTTP API, `http://127.0.0.1:<port>`. */

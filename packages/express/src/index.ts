@@ -4,6 +4,8 @@ import {
   describeRequest,
   dispatchDetached,
   type HeaderList,
+  type HealthRouteConfig,
+  healthResponder,
   type NodeRequestHandler,
   type RateLimitRouteOptions,
   ResponseCache,
@@ -128,5 +130,21 @@ export function rateLimit(options: RateLimitOptions): RequestHandler {
       setHeaders(res, decision.headers)
       next()
     }, next)
+  }
+}
+
+/** Options of `healthRoute`: the stack, the probe (`'readiness'` or `'liveness'`) and its tolerance. */
+export type HealthRouteOptions = HealthRouteConfig
+
+/**
+ * A Kubernetes-style probe: `'readiness'` answers 200 while every layer answers and the bus hears, 503
+ * otherwise; `'liveness'` answers 200 while the process does. JSON body, `Cache-Control: no-store`.
+ */
+export function healthRoute(options: HealthRouteOptions): RequestHandler {
+  const respond = healthResponder(options)
+  return (_req, res, next) => {
+    respond()
+      .then((answer) => writeServerResponse(res, answer))
+      .catch(next)
   }
 }

@@ -7,7 +7,9 @@ import {
   groupHeaders,
   type HandlerRun,
   type HeaderList,
+  type HealthRouteConfig,
   headerListFrom,
+  healthResponder,
   type OutgoingResponse,
   type RateLimitRouteOptions,
   ResponseCache,
@@ -121,6 +123,21 @@ export function statsRoute(options: StatsRouteConfig<FastifyRequest>): RouteHand
   const respond = statsResponder(options)
   return async (request, reply) => {
     const response = await respond(request)
+    return writeReply(reply, response).send(Buffer.from(response.body ?? []))
+  }
+}
+
+/** Options of `healthRoute`: the stack, the probe (`'readiness'` or `'liveness'`) and its tolerance. */
+export type HealthRouteOptions = HealthRouteConfig
+
+/**
+ * A Kubernetes-style probe: `'readiness'` answers 200 while every layer answers and the bus hears, 503
+ * otherwise; `'liveness'` answers 200 while the process does. JSON body, `Cache-Control: no-store`.
+ */
+export function healthRoute(options: HealthRouteOptions): RouteHandlerMethod {
+  const respond = healthResponder(options)
+  return async (_request, reply) => {
+    const response = await respond()
     return writeReply(reply, response).send(Buffer.from(response.body ?? []))
   }
 }

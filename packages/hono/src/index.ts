@@ -3,6 +3,8 @@ import {
   describeRequest,
   type HandlerRun,
   type HeaderList,
+  type HealthRouteConfig,
+  healthResponder,
   type OutgoingResponse,
   type RateLimitRouteOptions,
   ResponseCache,
@@ -174,4 +176,16 @@ export function rateLimit(options: RateLimitOptions): MiddlewareHandler {
 function socketAddress(c: Context): string | undefined {
   const incoming = (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming
   return incoming?.socket?.remoteAddress
+}
+
+/** Options of `healthRoute`: the stack, the probe (`'readiness'` or `'liveness'`) and its tolerance. */
+export type HealthRouteOptions = HealthRouteConfig
+
+/**
+ * A Kubernetes-style probe: `'readiness'` answers 200 while every layer answers and the bus hears, 503
+ * otherwise; `'liveness'` answers 200 while the process does. JSON body, `Cache-Control: no-store`.
+ */
+export function healthRoute(options: HealthRouteOptions): Handler {
+  const respond = healthResponder(options)
+  return async () => toResponse(await respond())
 }

@@ -1,3 +1,5 @@
+export type { HealthContractOptions, HealthHarness, PausableRedis } from './health-contract.ts'
+export { describeHealthRouteContract } from './health-contract.ts'
 export type { HttpAdapterContractOptions } from './http-adapter-contract.ts'
 export { describeHttpAdapterContract } from './http-adapter-contract.ts'
 export type { ClientKind, ClientResponse, ContractClient } from './http-clients.ts'
