@@ -29,9 +29,10 @@ export function renderDashboardSvg(title: string, panels: readonly PicturePanel[
   const width = columns * WIDTH + (columns + 1) * GAP
   const height = 44 + rows * (HEIGHT + GAP)
   const parts = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="Inter, Helvetica, Arial, sans-serif">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="Inter, Helvetica, Arial, sans-serif" role="img">`,
+    `<title>${escapeXml(title)}: ${escapeXml(panels.map((panel) => panel.title).join(', '))}</title>`,
     `<rect width="${width}" height="${height}" fill="#111217"/>`,
-    `<text x="${GAP}" y="28" fill="#ccccdc" font-size="18" font-weight="600">${escape(title)}</text>`,
+    `<text x="${GAP}" y="28" fill="#ccccdc" font-size="18" font-weight="600">${escapeXml(title)}</text>`,
   ]
   panels.forEach((panel, i) => {
     const x = GAP + (i % columns) * (WIDTH + GAP)
@@ -45,7 +46,7 @@ export function renderDashboardSvg(title: string, panels: readonly PicturePanel[
 function renderPanel(panel: PicturePanel): string {
   const out = [
     `<rect width="${WIDTH}" height="${HEIGHT}" rx="4" fill="#181b1f" stroke="#2c3235"/>`,
-    `<text x="12" y="22" fill="#ccccdc" font-size="14" font-weight="600">${escape(panel.title)}</text>`,
+    `<text x="12" y="22" fill="#ccccdc" font-size="14" font-weight="600">${escapeXml(panel.title)}</text>`,
   ]
   const all = panel.series.flatMap((s) => s.points).filter(([, v]) => Number.isFinite(v))
   if (all.length === 0) {
@@ -65,7 +66,7 @@ function renderPanel(panel: PicturePanel): string {
     const gy = sy(value)
     out.push(
       `<line x1="${PLOT.left}" x2="${WIDTH - PLOT.right}" y1="${gy.toFixed(1)}" y2="${gy.toFixed(1)}" stroke="#2c3235"/>`,
-      `<text x="${PLOT.left - 6}" y="${(gy + 4).toFixed(1)}" fill="#8e8e8e" font-size="10" text-anchor="end">${escape(format(value, panel.unit))}</text>`,
+      `<text x="${PLOT.left - 6}" y="${(gy + 4).toFixed(1)}" fill="#8e8e8e" font-size="10" text-anchor="end">${escapeXml(format(value, panel.unit))}</text>`,
     )
   }
   for (let g = 0; g <= 4; g++) {
@@ -85,7 +86,7 @@ function renderPanel(panel: PicturePanel): string {
     const last = lastFinite(panel.series[0]?.points ?? [])
     if (last !== undefined) {
       out.push(
-        `<text x="${WIDTH - 20}" y="26" fill="#73bf69" font-size="22" font-weight="700" text-anchor="end">${escape(format(last, panel.unit))}</text>`,
+        `<text x="${WIDTH - 20}" y="26" fill="#73bf69" font-size="22" font-weight="700" text-anchor="end">${escapeXml(format(last, panel.unit))}</text>`,
       )
     }
   }
@@ -94,7 +95,7 @@ function renderPanel(panel: PicturePanel): string {
     const ly = HEIGHT - 30 + Math.floor(i / 4) * 14
     out.push(
       `<rect x="${lx}" y="${ly - 8}" width="10" height="3" fill="${COLORS[i % COLORS.length]}"/>`,
-      `<text x="${lx + 14}" y="${ly - 4}" fill="#ccccdc" font-size="10">${escape(truncate(series.name, 22))}</text>`,
+      `<text x="${lx + 14}" y="${ly - 4}" fill="#ccccdc" font-size="10">${escapeXml(truncate(series.name, 22))}</text>`,
     )
   })
   return out.join('')
@@ -165,6 +166,6 @@ function truncate(text: string, length: number): string {
   return text.length <= length ? text : `${text.slice(0, length - 1)}…`
 }
 
-function escape(text: string): string {
+function escapeXml(text: string): string {
   return text.replace(/[<>&"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;' })[c]!)
 }
