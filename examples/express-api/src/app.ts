@@ -1,5 +1,5 @@
 import type { CacheStack } from '@cachestack/core'
-import { cacheResponses, statsRoute } from '@cachestack/express'
+import { cacheResponses, healthRoute, statsRoute } from '@cachestack/express'
 import express, { type Express } from 'express'
 import { PostsDb } from './posts-db.ts'
 
@@ -47,5 +47,8 @@ export function createApp(cache: CacheStack, statsToken?: string): { app: Expres
       authorize: (req) => !!statsToken && req.headers.authorization === `Bearer ${statsToken}`,
     }),
   )
+  // Kubernetes probes (docs/operations.md): readiness fails while Redis does not answer, liveness does not.
+  app.get('/healthz/ready', healthRoute({ cache, probe: 'readiness' }))
+  app.get('/healthz/live', healthRoute({ cache, probe: 'liveness' }))
   return { app, db }
 }

@@ -179,7 +179,7 @@ export class Exporter {
       collect() {
         this.reset()
         for (const source of sources.values())
-          fill(source, (l, v) => this.inc({ ...l, cache: source.name }, v))
+          fill(source, (l, v) => this.inc({ cache: source.name, ...l }, v))
       },
     })
     this.#names.push(name)
@@ -195,7 +195,7 @@ export class Exporter {
       collect() {
         this.reset()
         for (const source of sources.values())
-          fill(source, (l, v) => this.set({ ...l, cache: source.name }, v))
+          fill(source, (l, v) => this.set({ cache: source.name, ...l }, v))
       },
     })
     this.#names.push(name)
