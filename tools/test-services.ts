@@ -255,8 +255,12 @@ export async function startPausableRedis(): Promise<{
   const dir = mkdtempSync(join(tmpdir(), 'cachestack-redis-'))
   const { port, process: child } = await startRedis(dir)
   const signal = (name: NodeJS.Signals) => {
-    if (child.pid !== undefined && child.exitCode === null && child.signalCode === null)
+    if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return
+    try {
       process.kill(child.pid, name)
+    } catch {
+      // Already gone.
+    }
   }
   return {
     url: `redis://127.0.0.1:${port}`,

@@ -140,6 +140,20 @@ export function describeHealthRouteContract(
       }
     })
 
+    it('Redis gone (process killed, connections refused): readiness 503 within the bound, liveness 200', async () => {
+      const http = openClient('undici fetch', app.server)
+      try {
+        await redis.stop()
+        const started = performance.now()
+        const ready = await http.request('GET', '/ready')
+        expect(ready.status).toBe(503)
+        expect(performance.now() - started).toBeLessThan(BOUND_MS)
+        expect((await http.request('GET', '/live')).status).toBe(200)
+      } finally {
+        http.close()
+      }
+    })
+
     it('refuses unknown or wrong options when mounted', () => {
       const loose = (config: object) => () => healthResponder(config as HealthRouteConfig)
       expect(loose({ cache, probe: 'readiness', alowDegraded: true })).toThrow(
