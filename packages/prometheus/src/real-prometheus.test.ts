@@ -121,6 +121,13 @@ describe('a real Prometheus scraping two app instances', () => {
     // Layers by name, never keys: the hits series carry only these label values.
     const layers = new Set((await api.series('cachestack_hits_total')).map((labels) => labels.layer))
     expect([...layers].sort()).toEqual(['memory', 'redis'])
+    // Thousands of keys (product:, cold:, burst:, flaky:) and a few tags went through: none is a label value.
+    const values = (await api.series('{__name__=~"cachestack_.*"}')).flatMap((labels) =>
+      Object.entries(labels)
+        .filter(([name]) => name !== 'instance')
+        .map(([, value]) => value),
+    )
+    expect(values.filter((value) => /product|cold|burst|flaky|promotions/.test(value))).toEqual([])
 
     const moving = [
       'cachestack_hits_total',
