@@ -14,6 +14,8 @@ export interface PicturePanel {
   title: string
   unit: string
   stat?: boolean
+  /** A log10 value axis (Grafana's `scaleDistribution: { type: 'log' }`): latencies from µs to s. */
+  log?: boolean
   series: readonly PictureSeries[]
 }
 
@@ -48,21 +50,23 @@ function renderPanel(panel: PicturePanel): string {
     `<rect width="${WIDTH}" height="${HEIGHT}" rx="4" fill="#181b1f" stroke="#2c3235"/>`,
     `<text x="12" y="22" fill="#ccccdc" font-size="14" font-weight="600">${escapeXml(panel.title)}</text>`,
   ]
-  const all = panel.series.flatMap((s) => s.points).filter(([, v]) => Number.isFinite(v))
+  const shown = (v: number) => Number.isFinite(v) && (!panel.log || v > 0)
+  const all = panel.series.flatMap((s) => s.points).filter(([, v]) => shown(v))
   if (all.length === 0) {
     out.push(`<text x="${WIDTH / 2}" y="${HEIGHT / 2}" fill="#8e8e8e" text-anchor="middle">No data</text>`)
     return out.join('')
   }
   const t0 = Math.min(...all.map(([t]) => t))
   const t1 = Math.max(t0 + 1, ...all.map(([t]) => t))
-  const top = niceCeiling(Math.max(...all.map(([, v]) => v)))
-  const bottom = Math.min(0, ...all.map(([, v]) => v))
   const plotW = WIDTH - PLOT.left - PLOT.right
   const plotH = HEIGHT - PLOT.top - PLOT.bottom
   const sx = (t: number) => PLOT.left + ((t - t0) / (t1 - t0)) * plotW
-  const sy = (v: number) => PLOT.top + plotH - ((v - bottom) / (top - bottom || 1)) * plotH
-  for (let g = 0; g <= 4; g++) {
-    const value = bottom + ((top - bottom) * g) / 4
+  const axis = valueAxis(
+    all.map(([, v]) => v),
+    panel.log === true,
+  )
+  const sy = (v: number) => PLOT.top + plotH - axis.position(v) * plotH
+  for (const value of axis.ticks) {
     const gy = sy(value)
     out.push(
       `<line x1="${PLOT.left}" x2="${WIDTH - PLOT.right}" y1="${gy.toFixed(1)}" y2="${gy.toFixed(1)}" stroke="#2c3235"/>`,
@@ -77,7 +81,7 @@ function renderPanel(panel: PicturePanel): string {
   }
   panel.series.forEach((series, i) => {
     const color = COLORS[i % COLORS.length]!
-    for (const run of finiteRuns(series.points)) {
+    for (const run of finiteRuns(series.points, shown)) {
       const points = run.map(([t, v]) => `${sx(t).toFixed(1)},${sy(v).toFixed(1)}`).join(' ')
       out.push(`<polyline fill="none" stroke="${color}" stroke-width="1.5" points="${points}"/>`)
     }
@@ -101,12 +105,33 @@ function renderPanel(panel: PicturePanel): string {
   return out.join('')
 }
 
-/** Consecutive finite points: a NaN (no rate yet, an empty histogram) breaks the line. */
-function finiteRuns(points: readonly (readonly [number, number])[]): (readonly [number, number])[][] {
+/** Where values sit on the axis (0 bottom, 1 top) and the values of its grid lines. */
+function valueAxis(
+  values: readonly number[],
+  log: boolean,
+): { position(v: number): number; ticks: number[] } {
+  if (log) {
+    const low = Math.floor(Math.log10(Math.min(...values)))
+    const high = Math.max(low + 1, Math.ceil(Math.log10(Math.max(...values))))
+    const ticks: number[] = []
+    for (let e = low; e <= high; e++) ticks.push(10 ** e)
+    return { position: (v) => (Math.log10(v) - low) / (high - low), ticks }
+  }
+  const top = niceCeiling(Math.max(...values))
+  const bottom = Math.min(0, ...values)
+  const ticks = [0, 1, 2, 3, 4].map((g) => bottom + ((top - bottom) * g) / 4)
+  return { position: (v) => (v - bottom) / (top - bottom || 1), ticks }
+}
+
+/** Consecutive points worth drawing: a NaN (no rate yet, an empty histogram) breaks the line. */
+function finiteRuns(
+  points: readonly (readonly [number, number])[],
+  shown: (value: number) => boolean,
+): (readonly [number, number])[][] {
   const runs: (readonly [number, number])[][] = []
   let run: (readonly [number, number])[] = []
   for (const point of points) {
-    if (Number.isFinite(point[1])) run.push(point)
+    if (shown(point[1])) run.push(point)
     else if (run.length > 0) {
       runs.push(run)
       run = []

@@ -32,7 +32,7 @@ interface DashboardPanel {
   title: string
   type: string
   datasource?: { uid?: string }
-  fieldConfig?: { defaults?: { unit?: string } }
+  fieldConfig?: { defaults?: { unit?: string; custom?: { scaleDistribution?: { type?: string } } } }
   targets: DashboardTarget[]
 }
 interface Dashboard {
@@ -216,6 +216,7 @@ describe('a real Prometheus scraping two app instances', () => {
           title: panel.title,
           unit: panel.fieldConfig?.defaults?.unit ?? 'short',
           stat: panel.type === 'stat',
+          log: panel.fieldConfig?.defaults?.custom?.scaleDistribution?.type === 'log',
           series,
         })
       }
