@@ -1,0 +1,189 @@
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { testClusterNodes, testRedisUrl, uniquePrefix } from '../../../tools/test-redis.ts'
+import { type App, type CliRun, cli, startApp } from './test-fixtures/harness.ts'
+
+// One app process (memory L1 + Redis L2 + bus) and the CLI as a child process, on a single Redis and on
+// a Cluster. Each change the CLI makes must reach the app's L1 over the bus: its next read is a miss.
+for (const kind of ['single server', 'cluster'] as const) {
+  describe(`cachestack CLI against a running app (${kind})`, () => {
+    const prefix = uniquePrefix('cli')
+    const channel = `${prefix}bus`
+    // The CLI finds a Cluster by itself from any one node's URL.
+    const redis =
+      kind === 'cluster'
+        ? `redis://${process.env.CACHESTACK_TEST_CLUSTER_NODES!.split(',')[1]}`
+        : testRedisUrl()
+    let app: App
+
+    const run = (...args: string[]) =>
+      cli(['--prefix', prefix, ...args, '--redis', redis, '--channel', channel])
+    const json = (result: CliRun) => {
+      expect(result.stderr).toBe('')
+      expect(result.code).toBe(0)
+      return JSON.parse(result.stdout) as Record<string, unknown>
+    }
+    const read = (key: string, namespace?: string) =>
+      app.call<{ value: unknown; source: string }>({ cmd: 'read', key, namespace })
+    /** Runs the CLI and waits until the app has received one more bus message. */
+    async function change(...args: string[]): Promise<Record<string, unknown>> {
+      const before = await app.call<number>({ cmd: 'received' })
+      const out = json(await run(...args, '--yes', '--json'))
+      await vi.waitFor(async () => expect(await app.call<number>({ cmd: 'received' })).toBe(before + 1), {
+        timeout: 5_000,
+        interval: 10,
+      })
+      return out
+    }
+
+    beforeAll(async () => {
+      app = await startApp(
+        kind === 'cluster'
+          ? {
+              redis: testClusterNodes()
+                .map((n) => `${n.host}:${n.port}`)
+                .join(','),
+              cluster: true,
+              prefix,
+              channel,
+            }
+          : { redis, prefix, channel },
+      )
+      await app.call({ cmd: 'set', key: 'user:1', value: { name: 'Ada' }, tags: ['users'] })
+      await app.call({ cmd: 'set', key: 'user:2', value: { name: 'Bob' } })
+      await app.call({ cmd: 'set', key: 'post:1', value: 'hello', tags: ['posts'] })
+      await app.call({ cmd: 'set', key: 's1', value: 'session', namespace: 'sessions' })
+      await app.call({ cmd: 'set', key: 'keep', value: 'kept' })
+    })
+    afterAll(async () => {
+      await app.stop()
+    })
+
+    it('reads without changing anything: stats, keys, inspect, get', async () => {
+      const stats = json(await run('stats', '--json'))
+      expect(stats).toMatchObject({
+        prefix,
+        entries: 5,
+        namespaces: { user: 2, post: 1, sessions: 1, '': 1 },
+        generation: null,
+        bus: { channel, listeners: 1 },
+        redis: { cluster: kind === 'cluster' },
+      })
+      expect((stats.redis as { nodes: unknown[] }).nodes).toHaveLength(kind === 'cluster' ? 3 : 1)
+
+      expect(json(await run('keys', '--prefix', 'user:', '--json'))).toEqual({
+        namespace: null,
+        prefix: 'user:',
+        count: 2,
+        keys: ['user:1', 'user:2'],
+      })
+      expect(json(await run('keys', '--namespace', 'sessions', '--json'))).toMatchObject({ keys: ['s1'] })
+      expect((await run('keys', '--prefix', 'user:')).stdout).toBe('user:1\nuser:2\n')
+
+      expect(json(await run('get', 'user:1', '--json'))).toEqual({
+        key: 'user:1',
+        found: true,
+        value: { name: 'Ada' },
+      })
+      expect(json(await run('get', 'nope', '--json'))).toEqual({ key: 'nope', found: false })
+      expect(json(await run('inspect', 'user:1', '--json'))).toMatchObject({
+        key: 'user:1',
+        found: true,
+        foundInLayers: ['redis'],
+        tags: ['users'],
+        isStale: false,
+      })
+      // Nothing above touched the app's L1.
+      expect(await read('user:1')).toEqual({ value: { name: 'Ada' }, source: 'memory' })
+    })
+
+    it('delete KEY: the app drops its L1 copy at once; its next read runs the factory', async () => {
+      expect(await read('user:2')).toMatchObject({ source: 'memory' })
+      expect(await change('delete', 'user:2')).toEqual({
+        key: 'user:2',
+        namespace: null,
+        deleted: true,
+        published: 1,
+        listeners: 1,
+      })
+      expect(await read('user:2')).toEqual({ value: 'fresh:user:2', source: 'factory' })
+      expect(await read('keep')).toMatchObject({ source: 'memory' })
+    })
+
+    it('invalidate --tag: the tagged entry misses in the app, untagged ones stay', async () => {
+      expect(await read('post:1')).toMatchObject({ source: 'memory' })
+      expect(await change('invalidate', '--tag', 'posts')).toMatchObject({ tags: ['posts'], published: 1 })
+      expect(await read('post:1')).toEqual({ value: 'fresh:post:1', source: 'factory' })
+      expect(await read('keep')).toMatchObject({ source: 'memory' })
+    })
+
+    it('clear --namespace: the namespace misses in the app, the rest stays', async () => {
+      expect(await read('s1', 'sessions')).toMatchObject({ source: 'memory' })
+      expect(await change('clear', '--namespace', 'sessions')).toMatchObject({
+        cleared: true,
+        namespace: 'sessions',
+      })
+      expect(await read('s1', 'sessions')).toEqual({ value: 'fresh:s1', source: 'factory' })
+      expect(await read('keep')).toMatchObject({ source: 'memory' })
+    })
+
+    it('invalidate --prefix and --pattern, and expire --tag, reach the app too', async () => {
+      await app.call({ cmd: 'set', key: 'cart:1', value: 1 })
+      await app.call({ cmd: 'set', key: 'order:7', value: 7 })
+      await change('invalidate', '--prefix', 'cart:')
+      expect(await read('cart:1')).toMatchObject({ source: 'factory' })
+      await change('invalidate', '--pattern', 'ord?r:*')
+      expect(await read('order:7')).toMatchObject({ source: 'factory' })
+      await app.call({ cmd: 'set', key: 'user:3', value: 3, tags: ['users'] })
+      await change('expire', '--tag', 'users')
+      // Soft: no grace window here, so the stale entry is not served; the factory runs.
+      expect(await read('user:3')).toMatchObject({ source: 'factory' })
+    })
+
+    it('refuses a destructive command without --yes when stdin is not a terminal, and changes nothing', async () => {
+      const refused = await run('clear')
+      expect(refused).toEqual({
+        code: 1,
+        stdout: '',
+        stderr: `cachestack: refusing to clear every key under "${prefix}" without confirmation: stdin is not a terminal (pass --yes)\n`,
+      })
+      expect(await read('keep')).toMatchObject({ source: 'memory' })
+      expect(json(await run('get', 'keep', '--json'))).toMatchObject({ found: true })
+    })
+
+    it('prune removes nothing live; clear empties the stack and every L1', async () => {
+      expect(json(await run('prune', '--yes', '--json'))).toMatchObject({ removed: 0, published: 0 })
+      await change('clear')
+      expect(await read('keep')).toMatchObject({ source: 'factory' })
+      expect(json(await run('keys', '--json'))).toMatchObject({ keys: ['keep'] })
+    })
+  })
+}
+
+describe('cachestack CLI generations', () => {
+  it('bump-generation: the app adopts it from the bus and misses every older key', async () => {
+    const prefix = uniquePrefix('cli-gen')
+    const channel = `${prefix}bus`
+    const redis = testRedisUrl()
+    const app = await startApp({ redis, prefix, channel, generation: 1 })
+    try {
+      await app.call({ cmd: 'set', key: 'a', value: 1 })
+      const args = ['--prefix', prefix, '--redis', redis, '--channel', channel]
+      // Never bumped: Redis holds no generation, so the CLI needs the apps' starting one.
+      const off = await cli([...args, 'bump-generation', '--yes'])
+      expect(off.code).toBe(1)
+      expect(off.stderr).toMatch(/^cachestack: generations are off for this stack.*--generation N/)
+      const bumped = await cli([...args, '--generation', '1', 'bump-generation', '--yes', '--json'])
+      expect(JSON.parse(bumped.stdout)).toMatchObject({ generation: 2, published: 1, listeners: 1 })
+      await vi.waitFor(
+        async () => expect(await app.call({ cmd: 'read', key: 'a' })).toMatchObject({ source: 'factory' }),
+        { timeout: 5_000, interval: 10 },
+      )
+      // Now stored in Redis: the CLI finds it without --generation, and prune removes the old key.
+      const pruned = JSON.parse((await cli([...args, 'prune', '--yes', '--json'])).stdout)
+      expect(pruned).toMatchObject({ oldGenerations: 1, removed: 1 })
+      expect(JSON.parse((await cli([...args, 'keys', '--json'])).stdout)).toMatchObject({ keys: ['a'] })
+    } finally {
+      await app.stop()
+    }
+  })
+})
