@@ -25,10 +25,10 @@ export interface NormalizedOptions {
   readonly buckets: readonly number[]
 }
 
-/** @default buckets: 10 µs (an in-memory hit) to 5 s (a slow factory), about three per decade. */
+/** @default buckets: 1 µs (an in-memory hit takes about that) to 5 s (a slow factory), three per decade. */
 export const DEFAULT_DURATION_BUCKETS: readonly number[] = Object.freeze([
-  0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
-  0.5, 1, 2.5, 5,
+  0.000001, 0.0000025, 0.000005, 0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
+  0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5,
 ])
 
 /** @default prefix of every metric name. */
