@@ -1,3 +1,5 @@
+import { RedisLayer } from '@cachestack/core'
+import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { testClusterNodes, testRedisUrl, uniquePrefix } from '../../../tools/test-redis.ts'
 import { type App, type CliRun, cli, startApp } from './test-fixtures/harness.ts'
@@ -184,6 +186,37 @@ describe('cachestack CLI generations', () => {
       expect(JSON.parse((await cli([...args, 'keys', '--json'])).stdout)).toMatchObject({ keys: ['a'] })
     } finally {
       await app.stop()
+    }
+  })
+})
+
+describe('cachestack CLI on entries it cannot decode', () => {
+  it("get and prune leave an app's custom-serialized entry in Redis (a miss to the CLI, not garbage)", async () => {
+    const prefix = uniquePrefix('cli-custom')
+    const client = new Redis(testRedisUrl())
+    try {
+      const serializer = {
+        serialize: (entry: unknown) => Buffer.from(JSON.stringify(entry)),
+        deserialize: (bytes: Buffer) => JSON.parse(bytes.toString()),
+      }
+      const layer = new RedisLayer({ client, prefix, serializer })
+      await layer.set(
+        'k',
+        { value: 1, createdAt: 0, freshUntil: 8e15, swrUntil: 8e15, graceUntil: 8e15 },
+        undefined,
+      )
+      const args = ['--prefix', prefix, '--redis', testRedisUrl()]
+      expect(JSON.parse((await cli([...args, 'get', 'k', '--json'])).stdout)).toEqual({
+        key: 'k',
+        found: false,
+      })
+      expect(JSON.parse((await cli([...args, 'prune', '--yes', '--json'])).stdout)).toMatchObject({
+        removed: 0,
+      })
+      expect(JSON.parse((await cli([...args, 'keys', '--json'])).stdout)).toMatchObject({ keys: ['k'] })
+      expect((await layer.get('k'))?.value).toBe(1)
+    } finally {
+      client.disconnect()
     }
   })
 })

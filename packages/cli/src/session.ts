@@ -36,6 +36,8 @@ export class Session {
         client: connection.client,
         prefix: settings.prefix,
         commandTimeout: settings.timeout,
+        // An app's custom serializer is not ours: its entries read as a miss here and stay in Redis.
+        keepUnreadable: true,
       })
       const generation = settings.generation ?? (await storedGeneration([layer]))
       const bus = withBus

@@ -187,3 +187,12 @@ export function consequence(kind: ValueKind): string {
 
 /** A custom serializer is trusted with everything a serializer can see (not functions or symbols). */
 export const CUSTOM_SERIALIZER_VALUES: ValueSupport = new Set<ValueKind>([...STRUCTURED_VALUES, 'instance'])
+
+/** What a Redis-like layer gives back unchanged with `serializer` (`'json'`, `'msgpack'` or a custom one). */
+export function serializerValues(serializer: 'json' | 'msgpack' | object): ValueSupport {
+  return serializer === 'json'
+    ? JSON_VALUES
+    : serializer === 'msgpack'
+      ? MSGPACK_VALUES
+      : CUSTOM_SERIALIZER_VALUES
+}

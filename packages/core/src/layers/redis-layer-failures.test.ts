@@ -74,6 +74,25 @@ describe('RedisLayer with corrupted bytes', () => {
     expect(reports.map((r) => [r.operation, r.key])).toEqual([['getMany', 'bad']])
   })
 
+  it('keepUnreadable: a payload it cannot decode is a reported miss, left in place (get and getMany)', async () => {
+    const writer = attached({
+      serializer: {
+        serialize: (e) => Buffer.from(JSON.stringify(e)),
+        deserialize: (b) => JSON.parse(`${b}`),
+      },
+    })
+    await writer.layer.set('custom', entry('theirs'), undefined)
+    const reader = new RedisLayer({ client: raw, prefix: writer.prefix, keepUnreadable: true })
+    const reports: string[] = []
+    reader.attach({ clock: systemClock, reportError: (_error, operation) => reports.push(operation) })
+    await expect(reader.get('custom')).resolves.toBeUndefined()
+    expect(await reader.getMany(['custom'])).toEqual([undefined])
+    expect(reports).toHaveLength(2) // getMany reads a binary payload again with get
+    expect(await raw.exists(`${writer.prefix}custom`)).toBe(1)
+    expect((await writer.layer.get('custom'))?.value).toBe('theirs')
+    expect(() => new RedisLayer({ client: raw, keepUnreadable: 'yes' as never })).toThrow(ValidationError)
+  })
+
   it('refuses a decompression bomb as a miss', async () => {
     const { layer, prefix, reports } = attached({ compression: 'gzip', maxDecompressedSize: '1mb' })
     // 16 MB of zeros packs into ~16 kB: far past the 1 MB cap.

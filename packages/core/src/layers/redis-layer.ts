@@ -2,12 +2,7 @@ import type { Cluster, Redis } from 'ioredis'
 import { LayerError, ValidationError } from '../errors.ts'
 import { keySlot } from '../internal/key-slot.ts'
 import { CorruptedEntryError, EntryCodec } from '../internal/serialization.ts'
-import {
-  CUSTOM_SERIALIZER_VALUES,
-  JSON_VALUES,
-  MSGPACK_VALUES,
-  type ValueSupport,
-} from '../internal/value-check.ts'
+import { serializerValues, type ValueSupport } from '../internal/value-check.ts'
 import type { CacheEntry, CacheLayer, LayerContext, LayerWrite, WriteFence } from '../layer.ts'
 import { RedisBudget } from './redis-budget.ts'
 import {
@@ -47,6 +42,7 @@ export class RedisLayer implements CacheLayer {
   /** How long one command may wait for Redis (the `commandTimeout` option, in ms). */
   readonly commandTimeout: number
   readonly #allowUnprefixedClear: boolean
+  readonly #keepUnreadable: boolean
   #context: LayerContext | undefined
   readonly #foreignOwners = new WeakSet<object>() // lease clients found on another Redis (fencedSet)
   /** The soft memory budget (the `budget` option), or `undefined`. */
@@ -60,13 +56,8 @@ export class RedisLayer implements CacheLayer {
     this.#ownsClient = normalized.ownsClient
     this.#prefix = normalized.prefix
     this.#codec = new EntryCodec(normalized.codec)
-    const serializer = normalized.codec.serializer
-    this.storable =
-      serializer === 'json'
-        ? JSON_VALUES
-        : serializer === 'msgpack'
-          ? MSGPACK_VALUES
-          : CUSTOM_SERIALIZER_VALUES
+    this.storable = serializerValues(normalized.codec.serializer)
+    this.#keepUnreadable = normalized.keepUnreadable
     this.#bytes = this.#codec.needsBytes
     this.#allowUnprefixedClear = normalized.allowUnprefixedClear
     this.commandTimeout = normalized.commandTimeout
@@ -360,6 +351,7 @@ export class RedisLayer implements CacheLayer {
    */
   async #discard(key: string, error: CorruptedEntryError, operation = 'get'): Promise<undefined> {
     this.#context?.reportError(error, operation, key)
+    if (this.#keepUnreadable) return undefined
     try {
       await this.#run(() => this.client.unlink(this.#prefix + key))
     } catch {

@@ -41,6 +41,12 @@ export interface RedisLayerOptions {
   /** Let `clear()` run when both the layer prefix and the clear prefix are empty (wipes the database). @default false */
   allowUnprefixedClear?: boolean | undefined
   /**
+   * Leave bytes this layer cannot decode in place (still a miss, still reported) instead of deleting
+   * them: for a tool that reads a stack it did not write, such as the `cachestack` CLI, which lacks the
+   * apps' custom serializer. @default false
+   */
+  keepUnreadable?: boolean | undefined
+  /**
    * A soft byte budget (`'30mb'`) for the entries this layer writes, for a Redis shared with other data:
    * past it, the least recently used entries (by write or Redis read) are removed. The stack's own keys
    * (tag states, generation, locks, rate-limit windows) are never counted or removed.
@@ -59,6 +65,7 @@ export interface NormalizedRedisLayerOptions {
   readonly codec: EntryCodecOptions
   readonly commandTimeout: number
   readonly allowUnprefixedClear: boolean
+  readonly keepUnreadable: boolean
   /** Byte budget, or `undefined`. */
   readonly budget: number | undefined
 }
@@ -76,6 +83,7 @@ const REDIS_LAYER_OPTION_NAMES = optionNames<RedisLayerOptions>({
   maxDecompressedSize: true,
   commandTimeout: true,
   allowUnprefixedClear: true,
+  keepUnreadable: true,
   budget: true,
 })
 const CLUSTER_NAMES = optionNames<{ nodes: ClusterNode[]; options?: ClusterOptions }>({
@@ -150,6 +158,10 @@ export function normalizeRedisLayerOptions(options: RedisLayerOptions): Normaliz
   if (typeof allowUnprefixedClear !== 'boolean') {
     throw new ValidationError('"allowUnprefixedClear" must be a boolean', 'allowUnprefixedClear')
   }
+  const keepUnreadable = options.keepUnreadable ?? false
+  if (typeof keepUnreadable !== 'boolean') {
+    throw new ValidationError('"keepUnreadable" must be a boolean', 'keepUnreadable')
+  }
   const budget = options.budget === undefined ? undefined : parseSize(options.budget, 'budget')
   if (budget !== undefined && budget < 1)
     throw new ValidationError('"budget" must be at least 1 byte', 'budget')
@@ -163,6 +175,7 @@ export function normalizeRedisLayerOptions(options: RedisLayerOptions): Normaliz
     codec: { serializer, compression, compressionThreshold, maxDecompressedSize },
     commandTimeout,
     allowUnprefixedClear,
+    keepUnreadable,
   }
 }
 
