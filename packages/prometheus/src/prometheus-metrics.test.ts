@@ -192,6 +192,25 @@ describe('prometheusMetrics', () => {
     expect(channel.hasSubscribers).toBe(false)
   })
 
+  it('works with every way a registry is read: OpenMetrics, JSON, merge, reset', async () => {
+    const registry = new Registry(Registry.OPENMETRICS_CONTENT_TYPE)
+    const cache = stack(undefined, { name: 'open' })
+    measure(cache, { registry })
+    await cache.set('k', 1)
+    await cache.get('k')
+    const text = await registry.metrics()
+    expect(text.trimEnd().endsWith('# EOF')).toBe(true)
+    expect(text).toMatch(/^cachestack_hits_total\{cache="open",layer="memory"\} 1$/m)
+    expect(text).toMatch(/^cachestack_operation_duration_seconds_bucket\{.*le="\+Inf"\} 1$/m)
+    const json = await registry.getMetricsAsJSON()
+    const histogram = json.find((metric) => metric.name === 'cachestack_operation_duration_seconds')
+    expect(histogram?.type).toBe('histogram')
+    const merged = Registry.merge([registry, new Registry(Registry.OPENMETRICS_CONTENT_TYPE)])
+    expect(await merged.metrics()).toContain('cachestack_operation_duration_seconds_count')
+    registry.resetMetrics()
+    expect(await registry.metrics()).not.toContain('cachestack_operation_duration_seconds_count')
+  })
+
   it('checks its options and what it is given', () => {
     const cache = stack()
     const registry = new Registry()
