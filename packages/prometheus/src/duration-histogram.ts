@@ -1,4 +1,4 @@
-import type { Registry } from 'prom-client'
+import type { Registry, RegistryContentType } from 'prom-client'
 
 /** One label combination's buckets. `counts[i]` observations fell in bucket i (the last is +Inf). */
 interface Child {
@@ -30,7 +30,12 @@ export class DurationHistogram {
   readonly #bounds: readonly number[]
   readonly #children = new Map<string, Child>()
 
-  constructor(registry: Registry, name: string, help: string, bounds: readonly number[]) {
+  constructor(
+    registry: Registry<RegistryContentType>,
+    name: string,
+    help: string,
+    bounds: readonly number[],
+  ) {
     this.name = name
     this.help = help
     this.#bounds = bounds

@@ -1,4 +1,4 @@
-import { Counter, Gauge, type Registry } from 'prom-client'
+import { Counter, Gauge, type Registry, type RegistryContentType } from 'prom-client'
 import { DurationHistogram } from './duration-histogram.ts'
 import type { NormalizedOptions } from './options.ts'
 import type { StackSource } from './stack-source.ts'
@@ -14,7 +14,7 @@ type Fill = (source: StackSource, set: Set) => void
 export class Exporter {
   readonly sources = new Map<object, StackSource>()
   readonly durations: DurationHistogram | undefined
-  readonly #registry: Registry
+  readonly #registry: Registry<RegistryContentType>
   readonly #names: string[] = []
 
   constructor(options: NormalizedOptions) {
@@ -203,7 +203,7 @@ export class Exporter {
 }
 
 /** One exporter per registry and prefix: several stacks share its series, told apart by `cache`. */
-const exporters = new WeakMap<Registry, Map<string, Exporter>>()
+const exporters = new WeakMap<Registry<RegistryContentType>, Map<string, Exporter>>()
 
 /** The exporter of `options.registry` and `options.prefix`, made on first use. */
 export function exporterFor(options: NormalizedOptions): Exporter {

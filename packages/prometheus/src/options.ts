@@ -1,10 +1,10 @@
 import { assertKnownOptions, optionNames, ValidationError } from '@cachestack/core'
-import { type Registry, register } from 'prom-client'
+import { type Registry, type RegistryContentType, register } from 'prom-client'
 
 /** Options of `prometheusMetrics`. */
 export interface PrometheusMetricsOptions {
-  /** The registry the series are registered in. @default prom-client's global `register` */
-  registry?: Registry | undefined
+  /** The registry the series are registered in (Prometheus or OpenMetrics format). @default prom-client's global `register` */
+  registry?: Registry<RegistryContentType> | undefined
   /** Put in front of every metric name. @default 'cachestack_' */
   prefix?: string | undefined
   /**
@@ -19,7 +19,7 @@ export interface PrometheusMetricsOptions {
 
 /** `PrometheusMetricsOptions` with defaults applied. */
 export interface NormalizedOptions {
-  readonly registry: Registry
+  readonly registry: Registry<RegistryContentType>
   readonly prefix: string
   readonly durations: boolean
   readonly buckets: readonly number[]

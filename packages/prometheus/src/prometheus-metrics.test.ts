@@ -1,7 +1,7 @@
 import { tracingChannel } from 'node:diagnostics_channel'
 import { CacheStack, MemoryLayer, OPERATION_CHANNEL, ValidationError } from '@cachestack/core'
 import { createManualClock } from '@cachestack/core/testing'
-import { Registry } from 'prom-client'
+import { type OpenMetricsContentType, Registry } from 'prom-client'
 import { afterEach, describe, expect, it } from 'vitest'
 import { prometheusMetrics } from './index.ts'
 
@@ -193,7 +193,8 @@ describe('prometheusMetrics', () => {
   })
 
   it('works with every way a registry is read: OpenMetrics, JSON, merge, reset', async () => {
-    const registry = new Registry(Registry.OPENMETRICS_CONTENT_TYPE)
+    const registry = new Registry<OpenMetricsContentType>()
+    registry.setContentType(Registry.OPENMETRICS_CONTENT_TYPE)
     const cache = stack(undefined, { name: 'open' })
     measure(cache, { registry })
     await cache.set('k', 1)
@@ -205,7 +206,9 @@ describe('prometheusMetrics', () => {
     const json = await registry.getMetricsAsJSON()
     const histogram = json.find((metric) => metric.name === 'cachestack_operation_duration_seconds')
     expect(histogram?.type).toBe('histogram')
-    const merged = Registry.merge([registry, new Registry(Registry.OPENMETRICS_CONTENT_TYPE)])
+    const other = new Registry<OpenMetricsContentType>()
+    other.setContentType(Registry.OPENMETRICS_CONTENT_TYPE)
+    const merged = Registry.merge([registry, other] as never[])
     expect(await merged.metrics()).toContain('cachestack_operation_duration_seconds_count')
     registry.resetMetrics()
     expect(await registry.metrics()).not.toContain('cachestack_operation_duration_seconds_count')
