@@ -2,7 +2,7 @@ import { RedisLayer } from '@cachestack/core'
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { testClusterNodes, testRedisUrl, uniquePrefix } from '../../../tools/test-redis.ts'
-import { type App, type CliRun, cli, startApp } from './test-fixtures/harness.ts'
+import { type App, type CliRun, cli, cliOnTerminal, startApp } from './test-fixtures/harness.ts'
 
 // One app process (memory L1 + Redis L2 + bus) and the CLI as a child process, on a single Redis and on
 // a Cluster. Each change the CLI makes must reach the app's L1 over the bus: its next read is a miss.
@@ -217,6 +217,34 @@ describe('cachestack CLI on entries it cannot decode', () => {
       expect((await layer.get('k'))?.value).toBe(1)
     } finally {
       client.disconnect()
+    }
+  })
+})
+
+describe('cachestack CLI confirmation on a terminal', () => {
+  it('asks before deleting: "n" changes nothing, "y" deletes and the app misses', async () => {
+    const prefix = uniquePrefix('cli-tty')
+    const channel = `${prefix}bus`
+    const redis = testRedisUrl()
+    const app = await startApp({ redis, prefix, channel })
+    try {
+      await app.call({ cmd: 'set', key: 'k', value: 'v' })
+      const args = ['--prefix', prefix, '--redis', redis, '--channel', channel, 'delete', 'k']
+      const no = await cliOnTerminal(args, 'n\n')
+      expect(no.code).toBe(1)
+      expect(no.stdout).toContain('Delete key "k"? [y/N] ')
+      expect(no.stdout).toContain('cachestack: aborted: nothing was changed')
+      expect(await app.call({ cmd: 'read', key: 'k' })).toMatchObject({ source: 'memory' })
+
+      const yes = await cliOnTerminal(args, 'y\n')
+      expect(yes.code).toBe(0)
+      expect(yes.stdout).toContain('deleted k — published on')
+      await vi.waitFor(
+        async () => expect(await app.call({ cmd: 'read', key: 'k' })).toMatchObject({ source: 'factory' }),
+        { timeout: 5_000, interval: 10 },
+      )
+    } finally {
+      await app.stop()
     }
   })
 })

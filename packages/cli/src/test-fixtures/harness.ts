@@ -87,3 +87,13 @@ export function cli(
     child.stdin.end(options.input ?? '')
   })
 }
+
+/**
+ * Runs the CLI from source with stdin, stdout and stderr on a pseudo-terminal (util-linux `script`), the
+ * way an operator types at it; `input` is what they type. stdout carries everything the terminal showed.
+ */
+export function cliOnTerminal(args: string[], input: string, env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
+  const quote = (arg: string) => `'${arg.replaceAll("'", "'\\''")}'`
+  const command = [process.execPath, ...SOURCE, BIN, ...args].map(quote).join(' ')
+  return cli(['-qec', command, '/dev/null'], { bin: 'script', input, env })
+}
