@@ -67,6 +67,14 @@ export class EntryCodec {
     this.needsBytes = this.#format !== 'json' || this.#compression !== undefined
   }
 
+  /**
+   * The payload without a promise when the layer stores plain JSON text uncompressed (the default);
+   * `undefined` when `encode` must do the work. Throws what `JSON.stringify` throws.
+   */
+  encodeText(entry: CacheEntry): string | undefined {
+    return this.#format === 'json' && !this.#compression ? JSON.stringify(entry) : undefined
+  }
+
   /** The payload to store for `entry`; throws what the serializer throws (a cycle, a BigInt in JSON...). */
   async encode(entry: CacheEntry): Promise<string | Buffer> {
     let body: Uint8Array

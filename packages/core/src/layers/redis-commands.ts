@@ -102,3 +102,17 @@ export async function mgetPayloads(
   }
   return payloads
 }
+
+/** The keys of one node matching `pattern`, batch by batch, with `SCAN` (never `KEYS`); `run` bounds each call. */
+export async function* scanKeys(
+  node: Redis,
+  pattern: string,
+  run: <T>(send: () => Promise<T>) => Promise<T>,
+): AsyncGenerator<string[]> {
+  let cursor = '0'
+  do {
+    const [next, keys] = await run(() => node.scan(cursor, 'MATCH', pattern, 'COUNT', SCAN_COUNT))
+    cursor = next
+    if (keys.length > 0) yield keys
+  } while (cursor !== '0')
+}

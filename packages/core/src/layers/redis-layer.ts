@@ -11,7 +11,7 @@ import {
   isCluster,
   mgetPayloads,
   perSlot,
-  SCAN_COUNT,
+  scanKeys,
   toPx,
   unlinkOnNode,
 } from './redis-commands.ts'
@@ -115,7 +115,7 @@ export class RedisLayer implements CacheLayer {
 
   async set(key: string, entry: CacheEntry, ttl: number | undefined): Promise<void> {
     const px = toPx(ttl)
-    const payload = await this.#encode('set', entry)
+    const payload = this.#encodeNow('set', entry) ?? (await this.#encode('set', entry))
     try {
       const fullKey = this.#prefix + key
       if (this.budget?.counts(key)) await this.budget.write(key, payload, px)
@@ -247,7 +247,7 @@ export class RedisLayer implements CacheLayer {
       const nodes = await this.#nodes()
       await Promise.all(
         nodes.map(async (node) => {
-          for await (const batch of this.#scan(node, pattern)) {
+          for await (const batch of scanKeys(node, pattern, (send) => this.#run(send))) {
             await this.#run(() => unlinkOnNode(node, batch, this.#cluster !== undefined))
           }
         }),
@@ -272,7 +272,7 @@ export class RedisLayer implements CacheLayer {
       throw this.#fail('keys', error)
     }
     for (const node of nodes) {
-      const batches = this.#scan(node, pattern)
+      const batches = scanKeys(node, pattern, (send) => this.#run(send))
       while (true) {
         let next: IteratorResult<string[]>
         try {
@@ -337,6 +337,15 @@ export class RedisLayer implements CacheLayer {
     }
   }
 
+  /** Plain JSON without compression is encoded in place: no promise, no extra microtask turn per write. */
+  #encodeNow(operation: string, entry: CacheEntry): string | undefined {
+    try {
+      return this.#codec.encodeText(entry)
+    } catch (error) {
+      throw new LayerError(this.name, operation, error)
+    }
+  }
+
   async #encode(operation: string, entry: CacheEntry): Promise<string | Buffer> {
     try {
       return await this.#codec.encode(entry)
@@ -358,15 +367,6 @@ export class RedisLayer implements CacheLayer {
       // The key expires or is overwritten eventually; the read itself already answered.
     }
     return undefined
-  }
-
-  async *#scan(node: Redis, pattern: string): AsyncGenerator<string[]> {
-    let cursor = '0'
-    do {
-      const [next, keys] = await this.#run(() => node.scan(cursor, 'MATCH', pattern, 'COUNT', SCAN_COUNT))
-      cursor = next
-      if (keys.length > 0) yield keys
-    } while (cursor !== '0')
   }
 
   async #nodes(): Promise<Redis[]> {

@@ -68,6 +68,11 @@ export class BusSync {
     await bus.ready()
   }
 
+  /** True when there is a bus to publish on (callers skip building a message otherwise). */
+  get publishing(): boolean {
+    return this.#bus !== undefined
+  }
+
   /** Keys written here: other instances drop their local copies. */
   keysSet(keys: readonly string[]): void {
     if (this.#bus) this.#publish({ v: 1, type: 'set', keys: [...keys] })

@@ -26,7 +26,8 @@ export class ChangeLog {
   }
 
   release(): void {
-    if (--this.#readers === 0) this.#keys.clear()
+    // Map.clear() allocates a fresh table even when empty: only clear a log that holds something.
+    if (--this.#readers === 0 && this.#keys.size > 0) this.#keys.clear()
   }
 
   /** Records that these keys changed. */
@@ -37,6 +38,16 @@ export class ChangeLog {
       this.#floor = this.#sequence + 1
     }
     for (const key of keys) this.#keys.set(key, ++this.#sequence)
+  }
+
+  /** `changed([key])` without the array: a write of one key while no read is in flight costs one branch. */
+  changedKey(key: string): void {
+    if (this.#readers === 0) return
+    if (this.#keys.size + 1 > this.#limit) {
+      this.#keys.clear()
+      this.#floor = this.#sequence + 1
+    }
+    this.#keys.set(key, ++this.#sequence)
   }
 
   /** Records a change to keys that cannot be listed (a clear, a prefix or pattern invalidation). */

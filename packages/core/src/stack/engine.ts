@@ -12,6 +12,7 @@ import { CacheEmitter } from './events.ts'
 import { needsFullPath } from './fast-path.ts'
 import { LayerAccess } from './layer-access.ts'
 import { deleteMatchingIn } from './layer-scan.ts'
+import type { LazyAbort } from './lazy-abort.ts'
 import { Metrics } from './metrics.ts'
 import {
   type CacheStackOptions,
@@ -38,7 +39,8 @@ export interface Flight {
   promise: Promise<unknown>
   invalidated: boolean
   background: boolean
-  controller: AbortController
+  /** Aborts the factory's signal (hard timeout, disconnect); the controller is made on first use. */
+  controller: LazyAbort
 }
 
 /** Options of the stack that only the engine reads. */

@@ -7,23 +7,34 @@ import { capFresh, remainingLifetime } from './entry-times.ts'
 import type { ResolvedEntryOptions } from './options.ts'
 import { entryTtl, jitterTtl } from './ttl-policy.ts'
 
-/** Builds the entry for a value with resolved options, and writes it to every layer. */
-export async function writeValue(
+/**
+ * Builds the entry for a value with resolved options, and writes it to every layer. `createdAt` (when
+ * the factory started) replaces the entry's own stamp; `missing` stores a cached "not found".
+ */
+export function writeValue(
   engine: StackEngine,
   key: string,
   namespace: string,
   value: unknown,
   options: ResolvedEntryOptions,
-  extra?: Partial<CacheEntry>,
+  createdAt?: number,
   fence?: WriteFence,
+  missing?: boolean,
 ): Promise<void> {
-  const ttl =
-    options.ttlPolicy || options.adaptiveTtl
-      ? entryTtl(options, userKey(engine, key), value, engine.clock.now(), engine.profiles.hits(key))
-      : options.ttl
-  const entry = createEntry(engine, namespace, value, ttl === options.ttl ? options : { ...options, ttl })
-  if (extra) Object.assign(entry, extra)
-  await writeEntry(engine, key, entry, options.layerTtls, fence)
+  let entry: CacheEntry
+  try {
+    const ttl =
+      options.ttlPolicy || options.adaptiveTtl
+        ? entryTtl(options, userKey(engine, key), value, engine.clock.now(), engine.profiles.hits(key))
+        : options.ttl
+    entry = createEntry(engine, namespace, value, ttl === options.ttl ? options : { ...options, ttl })
+  } catch (error) {
+    // A throwing ttlPolicy rejects like any write failure (the caller reports it).
+    return Promise.reject(error)
+  }
+  if (missing) entry.missing = true
+  if (createdAt !== undefined) entry.createdAt = createdAt
+  return writeEntry(engine, key, entry, options.layerTtls, fence)
 }
 
 /** The key without its generation prefix, as `ttlPolicy` functions see it. */
@@ -86,41 +97,54 @@ export async function writeEntry(
     return
   }
   engine.noteLifetime(lifetime)
-  engine.changes.changed([key])
+  engine.changes.changedKey(key)
   engine.invalidateFlight(key)
   let failures = 0
   let lastError: unknown
-  const pending: Promise<void>[] = []
-  for (let i = 0; i < engine.layers.length; i++) {
+  // Synchronous layers (memory) are written in place; only layers that answer with a promise are
+  // awaited, and a single one without Promise.all: a miss on memory + Redis awaits just the Redis SET.
+  // Slowest layer first: the Redis SET is on the wire while the memory layer makes its frozen copy.
+  let pending: Promise<void> | Promise<void>[] | undefined
+  const layers = engine.layers
+  for (let i = layers.length - 1; i >= 0; i--) {
     if (engine.isDegraded(i)) {
       // The layer keeps its older value: deleting it on recovery stops it from serving that.
       engine.degradation!.missedKeys(i, [key])
       failures++
       continue
     }
-    const perLayer = layerTtls?.[engine.layers[i]!.name]
+    const layer = layers[i]!
+    const perLayer = layerTtls?.[layer.name]
     const layerEntry = perLayer === undefined ? entry : capFresh(entry, now + perLayer)
     const layerLifetime = perLayer === undefined ? lifetime : remainingLifetime(layerEntry, now)
-    const layer = engine.layers[i]!
-    const write =
-      engine.writeBehind && !layer.isLocal
-        ? engine.writeBehind.enqueue(i, key, layerEntry, layerLifetime)
-        : fence && layer.setFenced
-          ? // A lost lease writes nothing: a newer holder's value stays (checked on the server, atomically).
-            layer.setFenced(key, layerEntry, layerLifetime, fence).then(() => {})
-          : engine.access.setLayer(i, key, layerEntry, layerLifetime)
-    pending.push(
-      write.catch((error) => {
-        failures++
-        lastError = error
-        engine.layerFailed(i, 'set', error, key)
-        engine.degradation?.missedKeys(i, [key])
-      }),
-    )
+    const failed = (error: unknown) => {
+      failures++
+      lastError = error
+      engine.layerFailed(i, 'set', error, key)
+      engine.degradation?.missedKeys(i, [key])
+    }
+    let write: Promise<void> | undefined
+    try {
+      write =
+        engine.writeBehind && !layer.isLocal
+          ? engine.writeBehind.enqueue(i, key, layerEntry, layerLifetime)
+          : fence && layer.setFenced
+            ? // A lost lease writes nothing: a newer holder's value stays (checked on the server, atomically).
+              layer.setFenced(key, layerEntry, layerLifetime, fence).then(() => {})
+            : (layer.set(key, layerEntry, layerLifetime) as Promise<void> | undefined)
+    } catch (error) {
+      failed(error)
+      continue
+    }
+    if (!(write instanceof Promise)) continue
+    const settled = write.catch(failed)
+    if (pending === undefined) pending = settled
+    else if (Array.isArray(pending)) pending.push(settled)
+    else pending = [pending, settled]
   }
-  await Promise.all(pending)
+  if (pending !== undefined) await (Array.isArray(pending) ? Promise.all(pending) : pending)
   engine.metrics.sets++
   engine.enforceWritePolicy(failures, lastError, 'set')
   if (engine.emitter.has('set')) engine.emitter.emit('set', { key })
-  engine.sync.keysSet([key])
+  if (engine.sync.publishing) engine.sync.keysSet([key])
 }

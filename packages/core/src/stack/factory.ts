@@ -1,5 +1,6 @@
 import { assertKnownOptions } from '../internal/known-options.ts'
 import type { CacheEntry } from '../layer.ts'
+import type { LazyAbort } from './lazy-abort.ts'
 import { ENTRY_OPTION_NAMES, type EntryOptions } from './options.ts'
 
 /** The stale entry a factory can fall back on, as handed to `ctx.gracedEntry`. */
@@ -59,14 +60,14 @@ export class FactoryFailure {
 export class FactoryContextImpl<T> implements FactoryContext<T> {
   readonly key: string
   readonly gracedEntry: GracedEntry<T> | undefined
-  readonly signal: AbortSignal
   readonly isBackground: boolean
   skipped = false
   overrides: EntryOptions | undefined
+  readonly #abort: LazyAbort
 
-  constructor(key: string, graced: CacheEntry | undefined, signal: AbortSignal, isBackground = false) {
+  constructor(key: string, graced: CacheEntry | undefined, abort: LazyAbort, isBackground = false) {
     this.key = key
-    this.signal = signal
+    this.#abort = abort
     this.isBackground = isBackground
     this.gracedEntry =
       graced && !graced.missing
@@ -77,6 +78,11 @@ export class FactoryContextImpl<T> implements FactoryContext<T> {
             tags: graced.tags ?? [],
           }
         : undefined
+  }
+
+  /** Fires on hard timeout and on `disconnect()`; made when first read (most factories never do). */
+  get signal(): AbortSignal {
+    return this.#abort.signal
   }
 
   setOptions(options: EntryOptions): void {

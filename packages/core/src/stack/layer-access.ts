@@ -41,11 +41,14 @@ export class LayerAccess {
 
   /** Walks the layers for a valid entry (not physically expired, not hard-invalidated) and back-fills. */
   async lookup(key: string): Promise<Found | undefined> {
-    const mark = this.#host.changes.mark()
+    // One layer has nothing to back-fill, so nothing to guard with a mark.
+    if (this.#host.layers.length === 1) return await this.#lookup(key, 0)
+    const changes = this.#host.changes
+    const mark = changes.mark()
     try {
       return await this.#lookup(key, mark)
     } finally {
-      this.#host.changes.release()
+      changes.release()
     }
   }
 

@@ -3,6 +3,7 @@ import type { CacheEntry } from '../layer.ts'
 import type { Flight, Found, StackEngine } from './engine.ts'
 import { touchEntry, writeValue } from './entry-writes.ts'
 import { type Factory, FactoryContextImpl, failureCause } from './factory.ts'
+import { LazyAbort } from './lazy-abort.ts'
 import {
   type ReadOptions,
   type ResolvedReadOptions,
@@ -38,6 +39,7 @@ export interface ReadRequest {
 }
 
 const NO_TIMEOUT = Symbol('no-timeout')
+const RESOLVED: Promise<unknown> = Promise.resolve()
 
 /** The full read path: layers, freshness windows, stampede protection, timeouts and grace. */
 export async function readThrough(engine: StackEngine, request: ReadRequest): Promise<unknown> {
@@ -82,7 +84,8 @@ export async function readThrough(engine: StackEngine, request: ReadRequest): Pr
     return entryValue(graced)
   }
   countMiss(engine, key, request.trace)
-  return runForeground(engine, request, graced, found?.entry)
+  // `return await`: returning the promise from an async function would cost two more microtask turns.
+  return await runForeground(engine, request, graced, found?.entry)
 }
 
 /** A fresh hit: counts it for `adaptiveTtl` and moves a sliding entry's fresh period. */
@@ -104,7 +107,24 @@ function countAccess(engine: StackEngine, request: ReadRequest): void {
   }
 }
 
-async function runForeground(
+/**
+ * Joins or starts the flight for a miss. Not async: a plain miss (no graced value, no timeout) hands
+ * back the flight's own promise, with no wrapper of its own.
+ */
+function runForeground(
+  engine: StackEngine,
+  request: ReadRequest,
+  graced: CacheEntry | undefined,
+  stale: CacheEntry | undefined,
+): Promise<unknown> {
+  try {
+    return joinFlight(engine, request, graced, stale)
+  } catch (error) {
+    return Promise.reject(error)
+  }
+}
+
+function joinFlight(
   engine: StackEngine,
   request: ReadRequest,
   graced: CacheEntry | undefined,
@@ -122,15 +142,30 @@ async function runForeground(
     const breaker = options.circuitBreaker
     const decision = breaker ? engine.breakers.acquire(key, breaker) : undefined
     if (decision && !decision.allowed) {
-      if (graced) return serveStale(engine, key, graced, 'circuit-open', trace)
+      if (graced) return Promise.resolve(serveStale(engine, key, graced, 'circuit-open', trace))
       throw new CircuitOpenError(key, decision.retryAt)
     }
     flight = startFlight(engine, request, options, stale, false)
   }
   const soft = graced ? options.timeout : undefined
   const hard = options.hardTimeout
-  if (soft === undefined && hard === undefined)
-    return awaitFlight(engine, key, flight, options, graced, trace)
+  if (soft === undefined && hard === undefined) {
+    // Nothing to fall back on: the flight's outcome is the answer, as it is.
+    return graced ? awaitFlight(engine, key, flight, options, graced, trace) : flight.promise
+  }
+  return withTimeouts(engine, request, flight, options, graced, soft, hard)
+}
+
+async function withTimeouts(
+  engine: StackEngine,
+  request: ReadRequest,
+  flight: Flight,
+  options: ResolvedReadOptions,
+  graced: CacheEntry | undefined,
+  soft: number | undefined,
+  hard: number | undefined,
+): Promise<unknown> {
+  const { key, trace } = request
   const timers: NodeJS.Timeout[] = []
   try {
     const first = Math.min(soft ?? Number.POSITIVE_INFINITY, hard ?? Number.POSITIVE_INFINITY)
@@ -180,14 +215,14 @@ function startFlight(
 ): Flight {
   const { key, namespace } = request
   const factory = request.factory!
-  const controller = new AbortController()
-  const flight: Flight = { promise: Promise.resolve(), invalidated: false, background, controller }
+  const controller = new LazyAbort()
+  const flight: Flight = { promise: RESOLVED, invalidated: false, background, controller }
   // The result is as old as the moment the factory started: a tag invalidated while it ran applies to it.
   const startedAt = engine.stamp()
   const run = async (lease?: FlightLease): Promise<unknown> => {
     const limit = options.fetcherRateLimit
     const release = limit ? await engine.rateLimiter.acquire(key, limit, controller.signal) : undefined
-    const context = new FactoryContextImpl<unknown>(request.userKey, graced, controller.signal, background)
+    const context = new FactoryContextImpl<unknown>(request.userKey, graced, controller, background)
     let value: unknown
     engine.metrics.factoryRuns++
     try {
@@ -201,26 +236,28 @@ function startFlight(
     if (context.skipped) return value
     const resolved = context.overrides ? resolveEntryOptions(context.overrides, options) : options
     if (value === undefined) {
-      if (options.negativeCache && !flight.invalidated && !engine.disconnected && (await holds(lease))) {
+      if (
+        options.negativeCache &&
+        !flight.invalidated &&
+        !engine.disconnected &&
+        (lease === undefined || (await lease.confirm()))
+      ) {
         const negative = { ...resolved, ttl: options.negativeTtl, layerTtls: undefined, slidingTtl: false }
-        await writeValue(
-          engine,
-          key,
-          namespace,
-          null,
-          negative,
-          { missing: true, createdAt: startedAt },
-          lease?.fence,
-        ).catch((error) => reportWrite(engine, key, error))
+        await writeValue(engine, key, namespace, null, negative, startedAt, lease?.fence, true).catch(
+          (error) => reportWrite(engine, key, error),
+        )
       }
       return undefined
     }
     if (options.shouldCache && !options.shouldCache(value)) return value
     engine.values.assert(namespace + request.userKey, value)
-    if (!flight.invalidated && !engine.disconnected && (await holds(lease))) {
-      await writeValue(engine, key, namespace, value, resolved, { createdAt: startedAt }, lease?.fence).catch(
-        (error) => reportWrite(engine, key, error),
-      )
+    // Without a shared lease there is nothing to confirm: no await, no extra turn of the microtask queue.
+    if (!flight.invalidated && !engine.disconnected && (lease === undefined || (await lease.confirm()))) {
+      try {
+        await writeValue(engine, key, namespace, value, resolved, startedAt, lease?.fence)
+      } catch (error) {
+        reportWrite(engine, key, error)
+      }
     }
     engine.backoffUntil.delete(key)
     return value
@@ -236,9 +273,20 @@ function startFlight(
         storageKey: fencedStorageKey(engine, key),
       })
     : run()
-  flight.promise = work.finally(() => {
+  // then(ok, failed) rather than finally(): finally builds two more promises per miss.
+  const landed = () => {
     if (engine.flights.get(key) === flight) engine.flights.delete(key)
-  })
+  }
+  flight.promise = work.then(
+    (value) => {
+      landed()
+      return value
+    },
+    (error: unknown) => {
+      landed()
+      throw error
+    },
+  )
   const breaker = options.circuitBreaker
   if (breaker) {
     flight.promise.then(
@@ -260,11 +308,6 @@ function fencedStorageKey(engine: StackEngine, key: string): string | undefined 
     if (!layer.isLocal && layer.setFenced && layer.storageKey) return layer.storageKey(key)
   }
   return undefined
-}
-
-/** Without a shared lease there is nothing to check; with one, the write waits for its fence check. */
-function holds(lease: FlightLease | undefined): boolean | Promise<boolean> {
-  return lease === undefined || lease.confirm()
 }
 
 /** One background refresh per key; abandoned after `backgroundRefreshTimeout`. */
