@@ -1,3 +1,4 @@
+import { ValidationError } from '@cachestack/core'
 import { Counter, Gauge, type Registry, type RegistryContentType } from 'prom-client'
 import { DurationHistogram } from './duration-histogram.ts'
 import type { NormalizedOptions } from './options.ts'
@@ -19,6 +20,15 @@ export class Exporter {
 
   constructor(options: NormalizedOptions) {
     this.#registry = options.registry
+    try {
+      this.durations = this.#define(options)
+    } catch (error) {
+      this.dispose() // none of ours stays behind half-registered
+      throw error
+    }
+  }
+
+  #define(options: NormalizedOptions): DurationHistogram | undefined {
     const p = options.prefix
     const counter = this.#counter.bind(this)
     const gauge = this.#gauge.bind(this)
@@ -153,14 +163,13 @@ export class Exporter {
       },
     )
     if (options.durations) {
-      const name = `${p}operation_duration_seconds`
-      this.durations = new DurationHistogram(
+      const name = this.#claim(`${p}operation_duration_seconds`)
+      return new DurationHistogram(
         this.#registry,
         name,
         'Duration of cache operations, by operation, result (hit, stale, miss, ok, error) and answering layer',
         options.buckets,
       )
-      this.#names.push(name)
     }
   }
 
@@ -169,8 +178,21 @@ export class Exporter {
     for (const name of this.#names) this.#registry.removeSingleMetric(name)
   }
 
+  /** Takes `name` for this exporter, or names the clash (someone else registered it). */
+  #claim(name: string): string {
+    if (this.#registry.getSingleMetric(name) !== undefined) {
+      throw new ValidationError(
+        `"${name}" is already registered in this registry (another metric of that name): choose another prefix`,
+        'prefix',
+      )
+    }
+    this.#names.push(name)
+    return name
+  }
+
   #counter(name: string, help: string, labels: string[], fill: Fill): void {
     const sources = this.sources
+    this.#claim(name)
     new Counter({
       name,
       help,
@@ -182,11 +204,11 @@ export class Exporter {
           fill(source, (l, v) => this.inc({ cache: source.name, ...l }, v))
       },
     })
-    this.#names.push(name)
   }
 
   #gauge(name: string, help: string, labels: string[], fill: Fill): void {
     const sources = this.sources
+    this.#claim(name)
     new Gauge({
       name,
       help,
@@ -198,7 +220,6 @@ export class Exporter {
           fill(source, (l, v) => this.set({ cache: source.name, ...l }, v))
       },
     })
-    this.#names.push(name)
   }
 }
 

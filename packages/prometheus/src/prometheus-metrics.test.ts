@@ -1,7 +1,7 @@
 import { tracingChannel } from 'node:diagnostics_channel'
 import { CacheStack, MemoryLayer, OPERATION_CHANNEL, ValidationError } from '@cachestack/core'
 import { createManualClock } from '@cachestack/core/testing'
-import { type OpenMetricsContentType, Registry } from 'prom-client'
+import { Counter, type OpenMetricsContentType, Registry } from 'prom-client'
 import { afterEach, describe, expect, it } from 'vitest'
 import { prometheusMetrics } from './index.ts'
 
@@ -225,5 +225,13 @@ describe('prometheusMetrics', () => {
     expect(() => prometheusMetrics(cache, { registry: {} as never })).toThrow('"registry"')
     expect(() => prometheusMetrics(cache.namespace('users'), { registry })).toThrow('root stack')
     expect(() => prometheusMetrics({} as never)).toThrow(ValidationError)
+    // A name someone else registered: a clear error, and none of ours left half-registered.
+    const taken = new Registry()
+    new Counter({ name: 'cachestack_sets_total', help: 'not ours', registers: [taken] })
+    expect(() => prometheusMetrics(cache, { registry: taken })).toThrow(
+      '"cachestack_sets_total" is already registered in this registry',
+    )
+    expect(taken.getMetricsAsArray().map((metric) => metric.name)).toEqual(['cachestack_sets_total'])
+    expect(() => measure(cache, { registry: taken, prefix: 'app_cache_' })).not.toThrow()
   })
 })
