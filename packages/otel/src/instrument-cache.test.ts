@@ -210,6 +210,15 @@ describe('instrumentCache spans', () => {
 })
 
 describe('instrumentCache metrics', () => {
+  it('names the stack by its own name option unless told otherwise', async () => {
+    const { telemetry, cache } = setup({ name: 'sessions' })
+    await cache.get('k')
+    const named = points(await telemetry.collect(), 'cache.operations')
+    expect(named).toEqual([
+      [{ 'cache.operation': 'get', 'cache.result': 'miss', 'cache.name': 'sessions' }, 1],
+    ])
+  })
+
   it('counts operations by operation, result and layer, times them in ms, and gauges the hit ratio', async () => {
     const { telemetry, cache } = setup({}, { name: 'catalog' })
     await cache.set('a', 1)

@@ -23,7 +23,8 @@ export function instrumentCache(cache: InstrumentableCache, options?: Instrument
     )
   }
   if (isRegistered(cache)) throw new ValidationError('This stack is already instrumented', 'cache')
-  const normalized = normalizeOptions(options)
+  const named = (cache as { name?: unknown }).name
+  const normalized = normalizeOptions(options, typeof named === 'string' ? named : undefined)
   register(cache, new CacheInstrumentation(normalized))
   let done = false
   return () => {

@@ -10,7 +10,7 @@ export interface InstrumentCacheOptions {
   meter?: Meter
   /** Record raw keys (`cache.key`, `cache.keys`, `cache.prefix`, `cache.pattern`). Keys often hold user ids and emails. @default false */
   includeKeys?: boolean
-  /** `cache.name` on every span and metric, to tell several stacks apart. @default 'default' */
+  /** `cache.name` on every span and metric, to tell several stacks apart. @default the stack's `name` option ('default') */
   name?: string
 }
 
@@ -26,7 +26,10 @@ const KNOWN = ['tracer', 'meter', 'includeKeys', 'name']
 const VERSION = '0.1.0'
 
 /** Checks the options once and fills in defaults; an unknown or mistyped option is a `ValidationError`. */
-export function normalizeOptions(options: InstrumentCacheOptions | undefined): NormalizedOptions {
+export function normalizeOptions(
+  options: InstrumentCacheOptions | undefined,
+  stackName = 'default',
+): NormalizedOptions {
   if (options === undefined) options = {}
   if (typeof options !== 'object' || options === null)
     throw new ValidationError('instrumentCache options must be an object', 'options')
@@ -35,7 +38,7 @@ export function normalizeOptions(options: InstrumentCacheOptions | undefined): N
       throw new ValidationError(`Unknown instrumentCache option "${key}" (known: ${KNOWN.join(', ')})`, key)
     }
   }
-  const { tracer, meter, includeKeys = false, name = 'default' } = options
+  const { tracer, meter, includeKeys = false, name = stackName } = options
   if (tracer !== undefined && typeof tracer?.startSpan !== 'function')
     throw new ValidationError('"tracer" must be an OpenTelemetry Tracer', 'tracer')
   if (meter !== undefined && typeof meter?.createCounter !== 'function')
