@@ -40,11 +40,21 @@ export class SharedState {
   async writeTagStates(i: number, names: readonly string[], maxLifetime: number, now: number): Promise<void> {
     const layer = this.#layers[i]!
     const keys = names.map((name) => TAG_KEY_PREFIX + name)
-    this.#record(names, await layer.getMany(keys))
+    const [states, kept] = await Promise.all([
+      layer.getMany(keys),
+      Promise.all(keys.map((key) => layer.ttl(key))),
+    ])
+    this.#record(names, states)
     // Other instances may have written longer-lived entries than this one has seen: keep at least a day.
     const ttl = Number.isFinite(maxLifetime)
       ? Math.max(MIN_TAG_STATE_RETENTION, Math.ceil(maxLifetime))
       : undefined
+    // Nor shorten what another instance kept longer (a tool that writes no entries, such as the CLI,
+    // would otherwise cut a forever state to a day and revive the forever entries it had killed).
+    const ttlOf = (j: number) => {
+      const left = kept[j]
+      return ttl === undefined || left === Number.POSITIVE_INFINITY ? undefined : Math.max(ttl, left ?? 0)
+    }
     await layer.setMany(
       names.map((name, j) => {
         const stored: StoredTagState = { ...(this.#tags.get(name) ?? NO_STATE) }
@@ -56,7 +66,7 @@ export class SharedState {
           }
           stored.sets = sets
         }
-        return { key: keys[j]!, entry: stateEntry(stored), ttl }
+        return { key: keys[j]!, entry: stateEntry(stored), ttl: ttlOf(j) }
       }),
     )
   }
