@@ -8,6 +8,9 @@ import { testRedisUrl } from '../../../tools/test-redis.ts'
 import { freePort } from '../../../tools/test-services.ts'
 import { cli } from './test-fixtures/harness.ts'
 
+// Each CLI run is a Node process (~0.5 s from source, more on a loaded CI machine); a test runs several.
+const CLI_TEST_TIMEOUT = 60_000
+
 const root = fileURLToPath(new URL('..', import.meta.url))
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
   bin: Record<string, string>
@@ -17,7 +20,7 @@ const bin = join(root, pkg.bin.cachestack!)
 
 // What `npx cachestack` runs after `npm install @cachestack/cli`: the built file, executed through its
 // shebang (no `node` in front). `npm test` builds before testing; run on its own, this builds it first.
-describe('the built cachestack bin', () => {
+describe('the built cachestack bin', { timeout: CLI_TEST_TIMEOUT }, () => {
   beforeAll(() => {
     if (existsSync(bin)) return
     const tsdown = join(

@@ -4,10 +4,13 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { testClusterNodes, testRedisUrl, uniquePrefix } from '../../../tools/test-redis.ts'
 import { type App, type CliRun, cli, cliOnTerminal, startApp } from './test-fixtures/harness.ts'
 
+// Each CLI run is a Node process (~0.5 s from source, more on a loaded CI machine); a test runs several.
+const CLI_TEST_TIMEOUT = 60_000
+
 // One app process (memory L1 + Redis L2 + bus) and the CLI as a child process, on a single Redis and on
 // a Cluster. Each change the CLI makes must reach the app's L1 over the bus: its next read is a miss.
 for (const kind of ['single server', 'cluster'] as const) {
-  describe(`cachestack CLI against a running app (${kind})`, () => {
+  describe(`cachestack CLI against a running app (${kind})`, { timeout: CLI_TEST_TIMEOUT }, () => {
     const prefix = uniquePrefix('cli')
     const channel = `${prefix}bus`
     // The CLI finds a Cluster by itself from any one node's URL.
@@ -161,7 +164,7 @@ for (const kind of ['single server', 'cluster'] as const) {
   })
 }
 
-describe('cachestack CLI generations', () => {
+describe('cachestack CLI generations', { timeout: CLI_TEST_TIMEOUT }, () => {
   it('bump-generation: the app adopts it from the bus and misses every older key', async () => {
     const prefix = uniquePrefix('cli-gen')
     const channel = `${prefix}bus`
@@ -190,7 +193,7 @@ describe('cachestack CLI generations', () => {
   })
 })
 
-describe('cachestack CLI on entries it cannot decode', () => {
+describe('cachestack CLI on entries it cannot decode', { timeout: CLI_TEST_TIMEOUT }, () => {
   it("get and prune leave an app's custom-serialized entry in Redis (a miss to the CLI, not garbage)", async () => {
     const prefix = uniquePrefix('cli-custom')
     const client = new Redis(testRedisUrl())
@@ -221,7 +224,7 @@ describe('cachestack CLI on entries it cannot decode', () => {
   })
 })
 
-describe('cachestack CLI confirmation on a terminal', () => {
+describe('cachestack CLI confirmation on a terminal', { timeout: CLI_TEST_TIMEOUT }, () => {
   it('asks before deleting: "n" changes nothing, "y" deletes and the app misses', async () => {
     const prefix = uniquePrefix('cli-tty')
     const channel = `${prefix}bus`

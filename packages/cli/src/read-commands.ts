@@ -101,7 +101,14 @@ export async function inspect(session: Session, key: string, namespace?: string)
   const found = await viewOf(session.stack, namespace).inspect(key)
   if (found === undefined) return { json: { key, found: false }, text: [`${key}: not found`] }
   return {
-    json: { ...found, key, found: true },
+    // JSON has no Infinity: a forever entry's ttls are null.
+    json: {
+      ...found,
+      key,
+      found: true,
+      freshTtl: Number.isFinite(found.freshTtl) ? found.freshTtl : null,
+      staleTtl: Number.isFinite(found.staleTtl) ? found.staleTtl : null,
+    },
     text: [
       `key         ${key}`,
       `layers      ${found.foundInLayers.join(', ')}`,
