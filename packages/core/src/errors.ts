@@ -113,6 +113,18 @@ export class CacheKeyExistsError extends CacheError {
 }
 
 /**
+ * A keyspace operation met a key holding another kind of value (a list where a number was expected, a
+ * non-number under an `int` key), as Redis answers `WRONGTYPE`; the same in memory.
+ */
+export class KeyspaceTypeError extends CacheError {
+  readonly key: string
+  constructor(key: string, detail: string, cause?: unknown) {
+    super('E_WRONG_TYPE', `Keyspace key "${key}" ${detail}`, { cause })
+    this.key = key
+  }
+}
+
+/**
  * Bad input: an option, a key, a value or a duration that cannot be used. It is a `TypeError`
  * (as the contract promises for bad keys and durations) with a stable `code`; `option` names what was wrong.
  */

@@ -28,6 +28,24 @@ export { CorruptedEntryError } from './internal/serialization.ts'
 export type { Duration, DurationUnit, Size, SizeUnit } from './internal/units.ts'
 export { parseDuration, parseSize } from './internal/units.ts'
 export type { ValueKind, ValueSupport } from './internal/value-check.ts'
+export type { KeyspaceBackend } from './keyspace/backend.ts'
+export type { ItemCodec } from './keyspace/collection-keyspaces.ts'
+export { ListKeyspace, SetKeyspace } from './keyspace/collection-keyspaces.ts'
+export type { KeyspaceKind, KeyspaceKinds, KeyspaceOf, KeyspaceOptions } from './keyspace/create.ts'
+export type { Expiry } from './keyspace/expiry.ts'
+export {
+  expireDailyAt,
+  expireIn,
+  expireInHours,
+  expireInMinutes,
+  expireInSeconds,
+  keepTtl,
+  neverExpire,
+} from './keyspace/expiry.ts'
+export type { WriteOptions } from './keyspace/keyspace-base.ts'
+export { Keyspace, ValueKeyspace } from './keyspace/keyspace-base.ts'
+export type { KeyOf, KeyPart, PatternFields } from './keyspace/pattern.ts'
+export { FloatKeyspace, IntKeyspace, StringKeyspace, StructKeyspace } from './keyspace/scalar-keyspaces.ts'
 export type { CacheEntry, CacheLayer, Clock, LayerContext, LayerUsage, LayerWrite } from './layer.ts'
 export { FOREVER, systemClock } from './layer.ts'
 export type { DiskLayerOptions } from './layers/disk-layer.ts'
@@ -80,3 +98,5 @@ export type {
   SnapshotProgress,
 } from './stack/snapshot.ts'
 export type { WarmEntry, WarmOptions, WarmProgress, WarmResult } from './stack/warm.ts'
+export type { TestCache } from './test-cache.ts'
+export { createTestCache } from './test-cache.ts'

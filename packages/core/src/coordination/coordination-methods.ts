@@ -2,16 +2,18 @@
 // limits. A base class of the facade, so cache-stack.ts keeps to caching.
 
 import type { Duration } from '../internal/units.ts'
+import { KeyspaceMethods } from '../keyspace/keyspace-methods.ts'
 import type { StackView } from '../stack/view.ts'
 import type { HeldLock, Lock, LockOptions, WithLockOptions } from './lock.ts'
 import * as locks from './lock.ts'
 import { type RateLimitOptions, type RateLimitResult, rateLimit } from './rate-limit.ts'
 
 /** Locks and rate limits of every `CacheStack` and namespace view: on its Redis layer, else in memory. */
-export class CoordinationMethods {
+export class CoordinationMethods extends KeyspaceMethods {
   readonly #view: StackView
 
   constructor(view: StackView) {
+    super(view)
     this.#view = view
   }
 

@@ -2,6 +2,7 @@
 // key generation, each traced and reported here; `invalidation.ts` does the work on the layers.
 
 import { ValidationError } from '../errors.ts'
+import { clearKeyspaces } from '../keyspace/create.ts'
 import { clearPrefix, deleteMatching, invalidateTagSet, invalidateTags } from './invalidation.ts'
 import { assertKey, globToRegExp } from './keys.ts'
 import { scopedTag } from './tags.ts'
@@ -16,6 +17,7 @@ export function clear(view: StackView): Promise<void> {
       engine.assertOpen()
       const prefix = view.namespace === '' ? '' : engine.generationPrefix + view.namespace
       await clearPrefix(engine, prefix)
+      await clearKeyspaces(engine, view.namespace)
       engine.sync.cleared(prefix)
       engine.emitter.emit('clear', { namespace: view.namespace })
     },

@@ -19,6 +19,7 @@ export type { FrameworkView, PoisonableApp, PoisoningHarness, PoisoningVector } 
 export { describeHttpPoisoningContract, POISONING_VECTORS, renderPage } from './http-poisoning.ts'
 export type { RawRequest } from './http-raw-client.ts'
 export { RawHttpClient } from './http-raw-client.ts'
+export { describeKeyspaceContract } from './keyspace-contract.ts'
 export type { AdvanceableClock, LayerContractOptions } from './layer-contract.ts'
 export { createManualClock, createTestEntry, describeLayerContract } from './layer-contract.ts'
 export type { RateLimitHarness } from './rate-limit-contract.ts'
