@@ -20,6 +20,7 @@ import { diskScenarios } from './scenarios/disk.ts'
 import { heapScenario } from './scenarios/heap.ts'
 import { hitScenario } from './scenarios/hit.ts'
 import { httpScenarios } from './scenarios/http.ts'
+import { keyspaceScenarios } from './scenarios/keyspace.ts'
 import { memcachedScenarios } from './scenarios/memcached.ts'
 import { missScenario } from './scenarios/miss.ts'
 import { nestScenarios } from './scenarios/nestjs.ts'
@@ -136,6 +137,7 @@ try {
   await run('disk', 'disk layer: hit and miss', () => diskScenarios(ctx))
   await run('memcached', 'memcached layer: hit and miss', () => memcachedScenarios(ctx))
   await run('beyond', 'locks, rate limits and the Redis budget', () => coordinationScenarios(ctx))
+  await run('beyond', 'typed keyspaces', () => keyspaceScenarios(ctx))
   // HTTP scenarios (express / fastify / hono) plug in here; see scenarios/http.ts.
   await run('http', 'http', () => httpScenarios(ctx, contenders))
   await run('nestjs', 'nestjs', () => nestScenarios(ctx))

@@ -9,7 +9,8 @@ import { collectGarbage, measure, rotated, summarize } from '../harness.ts'
 import { makeValue } from '../value.ts'
 import type { Row, RunContext, ScenarioResult } from './types.ts'
 
-interface Contestant {
+/** One row of a `beyond` table: a name, its kind and the operation measured. */
+export interface Contestant {
   name: string
   kind: Row['kind']
   op: (i: number) => Promise<unknown>
@@ -34,7 +35,8 @@ local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')[2]
 return {allowed, count, oldest or ARGV[1]}`
 const sha = (source: string) => createHash('sha1').update(source).digest('hex')
 
-async function runRows(
+/** Measures every contestant in the same rounds (rotated) and summarizes each row. */
+export async function runRows(
   ctx: RunContext,
   id: string,
   title: string,
