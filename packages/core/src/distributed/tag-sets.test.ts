@@ -143,7 +143,7 @@ describe.each([
     await a.stack.invalidateByTags(['p', 'q'], 'all')
     await a.stack.invalidateByTags(['p', 'r'], 'all')
     const stored = async () => (await new RedisLayer({ client, prefix }).get('__cs:tag:p'))?.value
-    expect(Object.keys((await stored()) as object)).toEqual(['hard', 'soft', 'sets'])
+    expect(Object.keys((await stored()) as object)).toEqual(['hard', 'soft', 'sets', 'until'])
     expect(Object.keys(((await stored()) as { sets: object }).sets).sort()).toEqual(['p\u001eq', 'p\u001er'])
     // Two days on (past the one-day minimum retention), a new set under 'p' leaves the old ones out.
     now += 2 * 86_400_000

@@ -11,6 +11,11 @@ const MIN_TAG_STATE_RETENTION = 86_400_000
 /** What a tag's key holds: its own state, and the `'all'`-mode set invalidations filed under it. */
 interface StoredTagState extends TagState {
   sets?: Record<string, TagState>
+  /**
+   * When the key expires (epoch ms, `FOREVER` for never), so that a later writer keeps it at least that
+   * long without asking Redis for its PTTL. Absent in states written before it existed.
+   */
+  until?: number
 }
 
 const NO_STATE: TagState = { hard: 0, soft: 0 }
@@ -40,20 +45,18 @@ export class SharedState {
   async writeTagStates(i: number, names: readonly string[], maxLifetime: number, now: number): Promise<void> {
     const layer = this.#layers[i]!
     const keys = names.map((name) => TAG_KEY_PREFIX + name)
-    const [states, kept] = await Promise.all([
-      layer.getMany(keys),
-      Promise.all(keys.map((key) => layer.ttl(key))),
-    ])
+    const states = await layer.getMany(keys)
     this.#record(names, states)
     // Other instances may have written longer-lived entries than this one has seen: keep at least a day.
     const ttl = Number.isFinite(maxLifetime)
       ? Math.max(MIN_TAG_STATE_RETENTION, Math.ceil(maxLifetime))
       : undefined
+    const ours = ttl === undefined ? FOREVER : now + ttl
     // Nor shorten what another instance kept longer (a tool that writes no entries, such as the CLI,
     // would otherwise cut a forever state to a day and revive the forever entries it had killed).
-    const ttlOf = (j: number) => {
-      const left = kept[j]
-      return ttl === undefined || left === Number.POSITIVE_INFINITY ? undefined : Math.max(ttl, left ?? 0)
+    const untilOf = (j: number) => {
+      const theirs = (states[j]?.value as StoredTagState | undefined)?.until
+      return typeof theirs === 'number' && theirs > ours ? theirs : ours
     }
     await layer.setMany(
       names.map((name, j) => {
@@ -66,7 +69,12 @@ export class SharedState {
           }
           stored.sets = sets
         }
-        return { key: keys[j]!, entry: stateEntry(stored), ttl: ttlOf(j) }
+        const until = untilOf(j)
+        return {
+          key: keys[j]!,
+          entry: stateEntry(stored, until),
+          ttl: until >= FOREVER ? undefined : Math.max(1, until - now),
+        }
       }),
     )
   }
@@ -131,11 +139,12 @@ function higher(a: number | undefined, b: number | undefined): number | undefine
   return a === undefined || (b !== undefined && b > a) ? b : a
 }
 
-function stateEntry(state: StoredTagState): CacheEntry {
+function stateEntry(state: StoredTagState, until?: number): CacheEntry {
+  const value: StoredTagState = { hard: state.hard, soft: state.soft }
+  if (state.sets) value.sets = state.sets
+  if (until !== undefined) value.until = until
   return {
-    value: state.sets
-      ? { hard: state.hard, soft: state.soft, sets: state.sets }
-      : { hard: state.hard, soft: state.soft },
+    value,
     createdAt: 0,
     freshUntil: FOREVER,
     swrUntil: FOREVER,
