@@ -38,13 +38,17 @@ abstract class CollectionKeyspace<Key, V> extends Keyspace<Key> {
     this.codec = items
   }
 
+  protected override constructorExtras(): unknown[] {
+    return [this.codec]
+  }
+
   protected encodeAll(values: readonly V[]): string[] {
     if (values.length === 0) throw new ValidationError('Give at least one value', 'value')
     return values.map((value) => this.codec.encode(value))
   }
 }
 
-/** Keys holding ordered lists; writes apply the keyspace's `defaultExpiry` (none: the expiry is kept). */
+/** Keys holding ordered lists; writes apply the keyspace's `defaultExpiry` (see `withExpiry`; none: the expiry is kept). */
 export class ListKeyspace<Key, V extends string | number> extends CollectionKeyspace<Key, V> {
   /** Puts `values` at the head, one after the other (so the last given ends up first); resolves to the new length. */
   async pushLeft(key: Key, ...values: V[]): Promise<number> {

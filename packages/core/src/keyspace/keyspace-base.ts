@@ -36,6 +36,16 @@ export class Keyspace<Key> {
     return this.#context.pattern.source
   }
 
+  /**
+   * This keyspace with another `defaultExpiry` (same keys, same backend): how list and set writes,
+   * which take values rather than options, get an expiry of their own.
+   */
+  withExpiry(expiry: Expiry): this {
+    assertExpiry(expiry, 'expiry')
+    const Kind = this.constructor as new (context: KeyspaceContext, ...rest: unknown[]) => this
+    return new Kind({ ...this.#context, defaultExpiry: expiry }, ...this.constructorExtras())
+  }
+
   /** Removes the key; true when it existed. */
   async delete(key: Key): Promise<boolean> {
     return this.backend().delete(this.fullKey(key))
@@ -51,6 +61,11 @@ export class Keyspace<Key> {
   /** Remaining lifetime in ms, `Infinity` when the key never expires, `undefined` when there is no key. */
   async ttl(key: Key): Promise<number | undefined> {
     return this.backend().ttl(this.fullKey(key))
+  }
+
+  /** What a kind's constructor takes after the context (`withExpiry` builds a copy with them). */
+  protected constructorExtras(): unknown[] {
+    return []
   }
 
   /** The stored key of `key` (checked against the pattern), namespace and keyspace prefix included. */

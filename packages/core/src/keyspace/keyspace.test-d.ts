@@ -69,6 +69,11 @@ describe('cache.keyspace types', () => {
     names.increment({ id: 1 })
   })
 
+  it('withExpiry keeps the keyspace type', () => {
+    const names = cache.keyspace({ kind: 'stringList', pattern: 'n/:id' })
+    expectTypeOf(names.withExpiry(expireIn(1_000))).toEqualTypeOf(names)
+  })
+
   it('struct values are typed with .of<T>()', () => {
     const profiles = cache.keyspace({ kind: 'struct', pattern: 'profile/:userId' }).of<{ name: string }>()
     expectTypeOf(profiles.get({ userId: 'u' })).toEqualTypeOf<Promise<{ name: string } | undefined>>()

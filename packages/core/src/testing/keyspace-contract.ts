@@ -235,6 +235,20 @@ export function describeKeyspaceContract(
       expect(await plain.ttl({ id: 'none' })).toBeUndefined()
     })
 
+    it('withExpiry: list and set writes with an expiry of their own; the keyspace itself is unchanged', async () => {
+      const recent = cache.keyspace({ kind: 'stringList', pattern: 'recent/:id' })
+      await recent.withExpiry(expireInMinutes(5)).pushLeft({ id: 'a' }, 'x')
+      expectTtlNear(await recent.ttl({ id: 'a' }), 300_000)
+      await recent.pushLeft({ id: 'a' }, 'y')
+      expectTtlNear(await recent.ttl({ id: 'a' }), 300_000)
+      await recent.withExpiry(neverExpire).pushRight({ id: 'a' }, 'z')
+      expect(await recent.ttl({ id: 'a' })).toBe(Number.POSITIVE_INFINITY)
+      const seen = cache.keyspace({ kind: 'numberSet', pattern: 'seen/:id' }).withExpiry(expireIn(1_000))
+      await seen.add({ id: 'a' }, 1)
+      expectTtlNear(await seen.ttl({ id: 'a' }), 1_000)
+      expect(await seen.members({ id: 'a' })).toEqual([1])
+    })
+
     it('expireDailyAt is the next UTC time of day on the stack clock', async () => {
       const daily = cache.keyspace({
         kind: 'stringSet',
