@@ -79,6 +79,10 @@ export class BulkMethods extends CoordinationMethods {
    * serves them); resolves with what it found.
    */
   prune(): Promise<PruneResult> {
-    return prune(this.#view)
+    const view = this.#view
+    return view.trace(
+      () => ({ operation: 'prune' }),
+      () => prune(view),
+    )
   }
 }

@@ -1,8 +1,15 @@
+import { tracingChannel } from 'node:diagnostics_channel'
 import type { Cluster, Redis } from 'ioredis'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { createTestCluster, createTestRedis, uniquePrefix } from '../../../../tools/test-redis.ts'
 import { CacheStack, type CacheStackOptions } from '../cache-stack.ts'
-import { MemoryLayer, RedisLayer, storedGeneration } from '../index.ts'
+import {
+  MemoryLayer,
+  OPERATION_CHANNEL,
+  type OperationContext,
+  RedisLayer,
+  storedGeneration,
+} from '../index.ts'
 import { createManualClock } from '../testing/index.ts'
 
 async function all(keys: AsyncIterable<string>): Promise<string[]> {
@@ -117,3 +124,29 @@ for (const kind of ['single server', 'cluster'] as const) {
     })
   })
 }
+
+describe('prune() on cachestack:operation', () => {
+  it('is published once per call, with its namespace', async () => {
+    const channel = tracingChannel<unknown, OperationContext>(OPERATION_CHANNEL)
+    const ended: string[] = []
+    const handlers = {
+      start: () => {},
+      end: () => {},
+      asyncStart: () => {},
+      asyncEnd: (message: OperationContext) => {
+        ended.push(`${message.operation} ${message.namespace}`)
+      },
+      error: () => {},
+    }
+    channel.subscribe(handlers)
+    const cache = new CacheStack([new MemoryLayer()])
+    try {
+      await cache.prune()
+      await cache.namespace('a').prune()
+      expect(ended).toEqual(['prune ', 'prune a:'])
+    } finally {
+      channel.unsubscribe(handlers)
+      await cache.disconnect()
+    }
+  })
+})

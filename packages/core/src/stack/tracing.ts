@@ -23,6 +23,7 @@ export type OperationName =
   | 'importState'
   | 'persistToFile'
   | 'restoreFromFile'
+  | 'prune'
 
 /**
  * What subscribers of `cachestack:operation` receive for each operation: the same object on `start`,
