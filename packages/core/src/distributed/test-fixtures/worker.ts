@@ -31,6 +31,8 @@ export type WorkerCommand =
   | { id: number; cmd: 'stats' }
   | { id: number; cmd: 'lockBurst'; key: string; count: number; ttl: Duration; wait?: Duration }
   | { id: number; cmd: 'rateBurst'; key: string; count: number; limit: number; window: Duration }
+  | { id: number; cmd: 'keyspaceBurst'; id_: string; count: number }
+  | { id: number; cmd: 'keyspaceRead'; id_: string }
 
 const config = JSON.parse(process.argv[2]!) as WorkerConfig
 const client = config.cluster
@@ -105,6 +107,36 @@ async function handle(command: WorkerCommand): Promise<unknown> {
         Array.from({ length: command.count }, () => stack.rateLimit({ key, limit, window })),
       )
       return answers.filter((answer) => answer.allowed).length
+    }
+    case 'keyspaceBurst': {
+      // Concurrent increments of an int and a float counter, list pushes and set adds of one id.
+      const key = { id: command.id_ }
+      const ints = stack.keyspace({ kind: 'int', pattern: 'hits/:id' })
+      const floats = stack.keyspace({ kind: 'float', pattern: 'score/:id' })
+      const list = stack.keyspace({ kind: 'stringList', pattern: 'log/:id' })
+      const set = stack.keyspace({ kind: 'stringSet', pattern: 'seen/:id' })
+      await Promise.all(
+        Array.from({ length: command.count }, (_, i) =>
+          Promise.all([
+            ints.increment(key),
+            floats.increment(key, 0.5),
+            list.pushRight(key, `${process.pid}:${i}`),
+            set.add(key, `${process.pid}:${i}`, 'shared'),
+          ]),
+        ),
+      )
+      return 'ok'
+    }
+    case 'keyspaceRead': {
+      const key = { id: command.id_ }
+      const log = await stack.keyspace({ kind: 'stringList', pattern: 'log/:id' }).items(key)
+      return {
+        hits: await stack.keyspace({ kind: 'int', pattern: 'hits/:id' }).get(key),
+        score: await stack.keyspace({ kind: 'float', pattern: 'score/:id' }).get(key),
+        log: log.length,
+        distinctLog: new Set(log).size,
+        seen: await stack.keyspace({ kind: 'stringSet', pattern: 'seen/:id' }).size(key),
+      }
     }
   }
 }
