@@ -36,6 +36,7 @@ describe('cachestack CLI: bad arguments fail with one clear line and exit 1', ()
       ['delete', 'k', '--prefix', 'app:'],
       /^cachestack: --prefix is not an option of this command: .*before the command/,
     ],
+    [['keys', '--namespace', 'a::b'], 'cachestack: --namespace "a::b" has an empty part (use a or a:b)'],
     [
       ['--redis', 'localhost:6379', 'stats'],
       'cachestack: --redis: "localhost:6379" is not a redis:// or rediss:// URL',

@@ -2,6 +2,7 @@
 
 import type { CacheStack } from '@cachestack/core'
 import { within } from './connect.ts'
+import { CliError } from './errors.ts'
 import { count, duration, type Report } from './output.ts'
 import { Progress } from './progress.ts'
 import type { Session } from './session.ts'
@@ -9,7 +10,11 @@ import type { Session } from './session.ts'
 /** The view a command works in: the root, or `--namespace a:b` (nested namespaces by colons). */
 export function viewOf(stack: CacheStack, namespace: string | undefined): CacheStack {
   if (namespace === undefined) return stack
-  return namespace.split(':').reduce((view, part) => view.namespace(part), stack)
+  const parts = namespace.split(':')
+  if (parts.includes('')) {
+    throw new CliError('E_USAGE', `--namespace "${namespace}" has an empty part (use a or a:b)`)
+  }
+  return parts.reduce((view, part) => view.namespace(part), stack)
 }
 
 /** `stats`: what the stack holds in Redis, per top-level namespace, and who listens on the bus. */
