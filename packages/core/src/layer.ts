@@ -52,6 +52,9 @@ export interface LayerContext {
 }
 
 /** One entry for `setMany`. `ttl` is the physical lifetime in ms; `undefined` keeps it forever. */
+/** What `writeStates` did with one state: written, or held back by what the layer stores (`undefined`: unreadable). */
+export type StateWriteResult = { written: true } | { written: false; stored: CacheEntry | undefined }
+
 export interface LayerWrite {
   key: string
   entry: CacheEntry
@@ -89,6 +92,18 @@ export interface CacheLayer {
    * Redis Cluster slot) so that `setFenced` can check the lease and write in one script. Optional.
    */
   storageKey?(key: string): string
+  /**
+   * Writes the stack's tag states (entries whose value is `{ hard, soft, sets? }`, times that only move
+   * forward) in one round trip: each lands unless the layer holds a state with something later, whose
+   * entry is answered instead (`undefined` when it cannot be compared); `force` writes regardless.
+   * Set invalidations older than `keepAfter` are ignored. Optional: without it, tag states are read,
+   * merged and written (two round trips).
+   */
+  writeStates?(
+    writes: readonly LayerWrite[],
+    keepAfter: number | undefined,
+    force?: boolean,
+  ): Promise<StateWriteResult[]>
   setMany(writes: readonly LayerWrite[]): Promise<void>
   delete(key: string): Promise<boolean>
   deleteMany(keys: readonly string[]): Promise<number>

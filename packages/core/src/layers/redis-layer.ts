@@ -1,4 +1,4 @@
-import type { Cluster, Redis } from 'ioredis'
+import type { ChainableCommander, Cluster, Redis } from 'ioredis'
 import { LayerError, ValidationError } from '../errors.ts'
 import { keySlot } from '../internal/key-slot.ts'
 import { CorruptedEntryError, EntryCodec } from '../internal/serialization.ts'
@@ -18,6 +18,7 @@ import {
 import { ConnectionWatch, closeClient } from './redis-connection.ts'
 import { fencedSet } from './redis-fenced-set.ts'
 import { normalizeRedisLayerOptions, type RedisLayerOptions } from './redis-options.ts'
+import { stateResult, writeStatesScript } from './redis-states.ts'
 
 export type { RedisLayerOptions } from './redis-options.ts'
 
@@ -178,30 +179,33 @@ export class RedisLayer implements CacheLayer {
     const pxs = writes.map(({ ttl }) => toPx(ttl))
     const payloads = await Promise.all(writes.map(({ entry }) => this.#encode('setMany', entry)))
     const fullKeys = writes.map(({ key }) => this.#prefix + key)
+    const add = (pipeline: ChainableCommander, i: number) => {
+      const px = pxs[i]
+      if (px === undefined) pipeline.set(fullKeys[i]!, payloads[i]!)
+      else pipeline.set(fullKeys[i]!, payloads[i]!, 'PX', px)
+    }
     try {
       const cluster = this.#cluster
       if (cluster) {
         await this.#run(() =>
-          perSlot(cluster, fullKeys, (pipeline, positions) => {
-            for (const i of positions) {
-              const px = pxs[i]
-              if (px === undefined) pipeline.set(fullKeys[i]!, payloads[i]!)
-              else pipeline.set(fullKeys[i]!, payloads[i]!, 'PX', px)
-            }
-          }),
+          perSlot(cluster, fullKeys, (p, positions) => positions.forEach((i) => add(p, i))),
         )
         return
       }
       const pipeline = this.client.pipeline()
-      for (let i = 0; i < fullKeys.length; i++) {
-        const px = pxs[i]
-        if (px === undefined) pipeline.set(fullKeys[i]!, payloads[i]!)
-        else pipeline.set(fullKeys[i]!, payloads[i]!, 'PX', px)
-      }
+      for (let i = 0; i < fullKeys.length; i++) add(pipeline, i)
       await this.#run(() => execPipeline(pipeline))
     } catch (error) {
       throw this.#fail('setMany', error)
     }
+  }
+
+  /** Tag states in one round trip (see `redis-states.ts`): a later stored state is answered, not overwritten. */
+  async writeStates(writes: readonly LayerWrite[], keepAfter: number | undefined, force = false) {
+    const cluster = this.#cluster !== undefined
+    const send = () => writeStatesScript(this.client, cluster, this.#prefix, writes, keepAfter, force)
+    const replies = await this.#run(send).catch((error) => Promise.reject(this.#fail('writeStates', error)))
+    return replies.map((reply) => stateResult(reply))
   }
 
   async delete(key: string): Promise<boolean> {

@@ -61,6 +61,8 @@ const ENGINE_OPTION_NAMES = joinNames(
  */
 export class StackEngine {
   readonly layers: readonly CacheLayer[]
+  /** Some layer is shared (Redis...): tag states and the generation are written there too. */
+  readonly hasSharedLayer: boolean
   /** The `name` option: what metrics and health answers call this stack. */
   readonly name: string
   /** The local first layer the synchronous hit path reads; cleared once its `get` answers with a promise. */
@@ -137,6 +139,7 @@ export class StackEngine {
     }
     this.name = resolveStackName(options.name)
     this.layers = list
+    this.hasSharedLayer = list.some((layer) => !layer.isLocal)
     this.values = new ValuePolicy(list)
     this.shared = new SharedState(list, this.tags)
     this.l1 = list[0]!.isLocal ? list[0] : undefined
@@ -308,6 +311,7 @@ export class StackEngine {
 
   /** Stops the results of running factories (all, or those whose key matches) from being written. */
   invalidateFlights(matches?: (key: string) => boolean): void {
+    if (this.flights.size === 0) return
     for (const [key, flight] of this.flights) if (!matches || matches(key)) flight.invalidated = true
   }
 

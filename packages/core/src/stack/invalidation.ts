@@ -92,10 +92,12 @@ export async function invalidateTags(
   const state: Partial<TagState> = mode === 'hard' ? { hard: at } : { soft: at }
   for (const name of names) engine.tags.record(name, state)
   if (mode === 'hard') engine.invalidateFlights()
-  await persistTagStates(engine, names)
-  // Pruned after persisting: with a short lifetime the states just recorded may already qualify.
-  engine.tags.prune(engine.clock.now(), engine.maxLifetime)
+  // Published before the shared write, not after it: the message carries its own time, so a receiver
+  // needs nothing from Redis, and the two round trips overlap instead of following each other.
   if (publish) engine.sync.tagsInvalidated(names, mode, at)
+  if (engine.hasSharedLayer) await persistTagStates(engine, names)
+  // Pruned after persisting: with a short lifetime the states just recorded may already qualify.
+  engine.tags.pruneSometimes(engine.clock.now(), engine.maxLifetime)
 }
 
 /** Records an invalidation of the entries that carry all of `names` (`mode: 'all'`). */
@@ -108,10 +110,10 @@ export async function invalidateTagSet(
 ): Promise<void> {
   engine.tags.recordSet(names, mode === 'hard' ? { hard: at } : { soft: at })
   if (mode === 'hard') engine.invalidateFlights()
-  // Filed under the first name, where every reader of an entry carrying the whole set looks (shared-state.ts).
-  await persistTagStates(engine, [[...names].sort()[0]!])
-  engine.tags.prune(engine.clock.now(), engine.maxLifetime)
   if (publish) engine.sync.tagsInvalidated(names, mode, at, true)
+  // Filed under the first name, where every reader of an entry carrying the whole set looks (shared-state.ts).
+  if (engine.hasSharedLayer) await persistTagStates(engine, [[...names].sort()[0]!])
+  engine.tags.pruneSometimes(engine.clock.now(), engine.maxLifetime)
 }
 
 async function persistTagStates(engine: StackEngine, names: readonly string[]): Promise<void> {

@@ -1,4 +1,4 @@
-import { type CacheEntry, type CacheLayer, FOREVER } from '../layer.ts'
+import { type CacheEntry, type CacheLayer, FOREVER, type LayerWrite } from '../layer.ts'
 import { SET_SEPARATOR, scopedNamesOf, type TagRegistry, type TagState } from './tags.ts'
 
 /** Prefix of the stack's own bookkeeping keys in shared layers (tag states, generation). */
@@ -19,6 +19,8 @@ interface StoredTagState extends TagState {
 }
 
 const NO_STATE: TagState = { hard: 0, soft: 0 }
+/** Tries of the one-round-trip write before falling back to read-merge-write (each retry means a newer state). */
+const MAX_STATE_ATTEMPTS = 3
 
 /**
  * What instances share through a shared layer besides entries: tag invalidation states (so an instance
@@ -44,39 +46,82 @@ export class SharedState {
    */
   async writeTagStates(i: number, names: readonly string[], maxLifetime: number, now: number): Promise<void> {
     const layer = this.#layers[i]!
-    const keys = names.map((name) => TAG_KEY_PREFIX + name)
-    const states = await layer.getMany(keys)
-    this.#record(names, states)
     // Other instances may have written longer-lived entries than this one has seen: keep at least a day.
     const ttl = Number.isFinite(maxLifetime)
       ? Math.max(MIN_TAG_STATE_RETENTION, Math.ceil(maxLifetime))
       : undefined
-    const ours = ttl === undefined ? FOREVER : now + ttl
-    // Nor shorten what another instance kept longer (a tool that writes no entries, such as the CLI,
-    // would otherwise cut a forever state to a day and revive the forever entries it had killed).
-    const untilOf = (j: number) => {
-      const theirs = (states[j]?.value as StoredTagState | undefined)?.until
-      return typeof theirs === 'number' && theirs > ours ? theirs : ours
+    const writes = (list: readonly string[]) => list.map((name) => this.#stateWrite(name, ttl, now))
+    let pending = names
+    if (layer.writeStates) {
+      // One round trip: written unless another instance stored a later state; that one is merged
+      // (states only move forward) and written again.
+      const keepAfter = ttl === undefined ? undefined : now - ttl
+      for (let attempt = 0; attempt < MAX_STATE_ATTEMPTS && pending.length > 0; attempt++) {
+        const results = await layer.writeStates(writes(pending), keepAfter)
+        const later: string[] = []
+        const unreadable: string[] = []
+        results.forEach((result, j) => {
+          if (result.written) return
+          if (result.stored) this.#record([pending[j]!], [result.stored])
+          ;(result.stored ? later : unreadable).push(pending[j]!)
+        })
+        if (unreadable.length > 0) await this.#mergeAndWrite(layer, unreadable, writes, keepAfter, now)
+        pending = later
+      }
+    }
+    if (pending.length > 0) await this.#mergeAndWrite(layer, pending, writes, undefined, now)
+  }
+
+  /**
+   * Read, merge, write: for layers without `writeStates`, and for states it cannot compare. A state
+   * keeps the longer of its remaining retention and ours (`writeStates` does the same on the server):
+   * a tool that writes no entries, such as the CLI, would otherwise cut a forever state to a day and
+   * revive the forever entries it had killed.
+   */
+  async #mergeAndWrite(
+    layer: CacheLayer,
+    names: readonly string[],
+    writes: (names: readonly string[]) => LayerWrite[],
+    keepAfter: number | undefined,
+    now: number,
+  ): Promise<void> {
+    const states = await layer.getMany(names.map((name) => TAG_KEY_PREFIX + name))
+    this.#record(names, states)
+    if (layer.writeStates) {
+      await layer.writeStates(writes(names), keepAfter, true)
+      return
     }
     await layer.setMany(
-      names.map((name, j) => {
-        const stored: StoredTagState = { ...(this.#tags.get(name) ?? NO_STATE) }
-        const sets = this.#tags.setsUnder(name)
-        if (sets) {
-          // A set no entry can predate any more is dropped, so the key does not grow forever.
-          for (const [id, state] of Object.entries(sets)) {
-            if (ttl !== undefined && Math.max(state.hard, state.soft) + ttl < now) delete sets[id]
-          }
-          stored.sets = sets
-        }
-        const until = untilOf(j)
+      writes(names).map((write, j) => {
+        // At least as long as the stored state said it would be kept.
+        const theirs = (states[j]?.value as StoredTagState | undefined)?.until
+        const ours = (write.entry.value as StoredTagState).until ?? FOREVER
+        if (typeof theirs !== 'number' || theirs <= ours) return write
+        const value = { ...(write.entry.value as StoredTagState), until: theirs }
         return {
-          key: keys[j]!,
-          entry: stateEntry(stored, until),
-          ttl: until >= FOREVER ? undefined : Math.max(1, until - now),
+          ...write,
+          entry: { ...write.entry, value },
+          ttl: theirs >= FOREVER ? undefined : Math.max(1, theirs - now),
         }
       }),
     )
+  }
+
+  #stateWrite(name: string, ttl: number | undefined, now: number): LayerWrite {
+    const stored: StoredTagState = { ...(this.#tags.get(name) ?? NO_STATE) }
+    const sets = this.#tags.setsUnder(name)
+    if (sets) {
+      // A set no entry can predate any more is dropped, so the key does not grow forever.
+      for (const [id, state] of Object.entries(sets)) {
+        if (ttl !== undefined && Math.max(state.hard, state.soft) + ttl < now) delete sets[id]
+      }
+      stored.sets = sets
+    }
+    return {
+      key: TAG_KEY_PREFIX + name,
+      entry: stateEntry(stored, ttl === undefined ? FOREVER : now + ttl),
+      ttl,
+    }
   }
 
   /** Fetches the states of an entry's tags (namespace-scoped ones included) from shared layer `i`. */

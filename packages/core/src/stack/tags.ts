@@ -6,6 +6,9 @@ export interface TagState {
   soft: number
 }
 
+/** Registry size below which `pruneSometimes` never scans. */
+const MIN_PRUNE_SIZE = 256
+
 /** Result of checking an entry against the tag states: hard-invalidated, or fresh until a time. */
 export const HARD_INVALIDATED = -1
 
@@ -35,6 +38,8 @@ export class TagRegistry {
    */
   readonly #memo = new WeakMap<CacheEntry, { version: number; freshUntil: number }>()
   #version = 0
+  /** Size at which `pruneSometimes` next scans: twice the size its last scan left (amortized O(1)). */
+  #pruneAt = MIN_PRUNE_SIZE
 
   get size(): number {
     return this.#states.size + this.#sets.size
@@ -137,6 +142,16 @@ export class TagRegistry {
     // A soft invalidation makes the entry stale from the millisecond it happened on.
     if (createdAt <= state.soft && state.soft < freshUntil) return Math.floor(state.soft)
     return freshUntil
+  }
+
+  /**
+   * `prune`, but only once the registry has doubled since the last one: an invalidation never scans
+   * every state (O(1) amortized), and the registry stays within twice what it must remember.
+   */
+  pruneSometimes(now: number, maxLifetime: number): void {
+    if (this.size < this.#pruneAt) return
+    this.prune(now, maxLifetime)
+    this.#pruneAt = Math.max(MIN_PRUNE_SIZE, this.size * 2)
   }
 
   /** Drops states older than `now - maxLifetime`: no entry that predates them can still exist. */

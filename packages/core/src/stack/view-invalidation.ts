@@ -40,7 +40,8 @@ export function invalidateByTags(
       const names = tags.map((tag) => scopedTag(view.namespace, tag))
       if (mode === 'all' && names.length > 1) await invalidateTagSet(engine, names, strength)
       else await invalidateTags(engine, names, strength)
-      engine.emitter.emit('invalidate', { tags: [...tags], mode: strength })
+      if (engine.emitter.has('invalidate'))
+        engine.emitter.emit('invalidate', { tags: [...tags], mode: strength })
     },
   )
 }
