@@ -188,7 +188,9 @@ export class RedisLayer implements CacheLayer {
       const cluster = this.#cluster
       if (cluster) {
         await this.#run(() =>
-          perSlot(cluster, fullKeys, (p, positions) => positions.forEach((i) => add(p, i))),
+          perSlot(cluster, fullKeys, (p, positions) => {
+            for (const i of positions) add(p, i)
+          }),
         )
         return
       }

@@ -3,6 +3,7 @@ import type { CacheEntry } from '../layer.ts'
 import type { Flight, Found, StackEngine } from './engine.ts'
 import { touchEntry, writeValue } from './entry-writes.ts'
 import { type Factory, FactoryContextImpl, failureCause } from './factory.ts'
+import { awaitFlight, withTimeouts } from './flight-wait.ts'
 import { LazyAbort } from './lazy-abort.ts'
 import {
   type ReadOptions,
@@ -38,7 +39,6 @@ export interface ReadRequest {
   trace?: ReadTrace | undefined
 }
 
-const NO_TIMEOUT = Symbol('no-timeout')
 const RESOLVED: Promise<unknown> = Promise.resolve()
 
 /** The full read path: layers, freshness windows, stampede protection, timeouts and grace. */
@@ -154,55 +154,6 @@ function joinFlight(
     return graced ? awaitFlight(engine, key, flight, options, graced, trace) : flight.promise
   }
   return withTimeouts(engine, request, flight, options, graced, soft, hard)
-}
-
-async function withTimeouts(
-  engine: StackEngine,
-  request: ReadRequest,
-  flight: Flight,
-  options: ResolvedReadOptions,
-  graced: CacheEntry | undefined,
-  soft: number | undefined,
-  hard: number | undefined,
-): Promise<unknown> {
-  const { key, trace } = request
-  const timers: NodeJS.Timeout[] = []
-  try {
-    const first = Math.min(soft ?? Number.POSITIVE_INFINITY, hard ?? Number.POSITIVE_INFINITY)
-    const value = await Promise.race([
-      awaitFlight(engine, key, flight, options, graced, trace),
-      delay(first, timers),
-    ])
-    if (value !== NO_TIMEOUT) return value
-    // Soft: the factory keeps running and stores its result for the next reader.
-    if (graced && first === soft) return serveStale(engine, key, graced, 'timeout', trace)
-    const error = new FactoryTimeoutError(key, hard!)
-    flight.controller.abort(error)
-    if (graced) return serveStale(engine, key, graced, 'timeout', trace)
-    throw error
-  } finally {
-    for (const timer of timers) clearTimeout(timer)
-  }
-}
-
-/** The flight's result, or the graced value when the factory failed. */
-async function awaitFlight(
-  engine: StackEngine,
-  key: string,
-  flight: Flight,
-  options: ResolvedReadOptions,
-  graced: CacheEntry | undefined,
-  trace: ReadTrace | undefined,
-): Promise<unknown> {
-  try {
-    return await flight.promise
-  } catch (error) {
-    if (graced && error instanceof FactoryError) {
-      if (options.graceBackoff > 0) engine.backoffUntil.set(key, engine.clock.now() + options.graceBackoff)
-      return serveStale(engine, key, graced, 'error', trace)
-    }
-    throw error
-  }
 }
 
 /** Starts the one factory run for `key`; every concurrent caller awaits the same promise. */
@@ -388,12 +339,6 @@ function maybeRefreshAhead(engine: StackEngine, request: ReadRequest, found: Fou
 
 function resolveFor(engine: StackEngine, options: ReadOptions | undefined): ResolvedReadOptions {
   return options === undefined ? engine.defaults : resolveReadOptions(options, engine.defaults)
-}
-
-function delay(ms: number, timers: NodeJS.Timeout[]): Promise<typeof NO_TIMEOUT> {
-  return new Promise((resolve) => {
-    timers.push(setTimeout(() => resolve(NO_TIMEOUT), ms))
-  })
 }
 
 /**
