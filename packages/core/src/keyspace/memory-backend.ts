@@ -16,7 +16,8 @@ interface Item {
 
 /** Writes between two sweeps of expired keys (reads drop the expired keys they meet). */
 const SWEEP_EVERY = 1_024
-const INTEGER = /^-?(0|[1-9]\d{0,18})$/
+// What Redis's string2ll takes: no sign on 0, no leading zeros, no spaces.
+const INTEGER = /^(0|-?[1-9]\d{0,18})$/
 
 /** A `KeyspaceBackend` in a `Map`, for stacks without a Redis layer. */
 export class MemoryKeyspaceBackend implements KeyspaceBackend {
