@@ -36,6 +36,10 @@ describe('cachestack CLI: bad arguments fail with one clear line and exit 1', ()
       ['delete', 'k', '--prefix', 'app:'],
       /^cachestack: --prefix is not an option of this command: .*before the command/,
     ],
+    [
+      ['--prefix', '', 'clear', '--yes'],
+      'cachestack: clear with an empty --prefix would empty the whole Redis database; name a --namespace (or use FLUSHDB)',
+    ],
     [['keys', '--namespace', 'a::b'], 'cachestack: --namespace "a::b" has an empty part (use a or a:b)'],
     [
       ['--redis', 'localhost:6379', 'stats'],

@@ -67,6 +67,12 @@ export function deleteKey(key: string, namespace?: string): Change {
 
 /** `clear [--namespace NS]`. */
 export function clear(prefix: string, namespace?: string): Change {
+  if (prefix === '' && namespace === undefined) {
+    throw new CliError(
+      'E_USAGE',
+      'clear with an empty --prefix would empty the whole Redis database; name a --namespace (or use FLUSHDB)',
+    )
+  }
   return {
     action:
       namespace === undefined
