@@ -1,6 +1,7 @@
 // What keyspaces need from where they are kept: a small set of Redis commands, on Redis itself or
 // played in memory with the same answers (`memory-backend.ts`, `redis-backend.ts`).
 
+import { ValidationError } from '../errors.ts'
 import type { ExpiryAction } from './expiry.ts'
 
 /** Prefix of keyspace keys in the shared layer, beside the stack's other system keys (`__cs:`). */
@@ -42,4 +43,9 @@ export interface KeyspaceBackend {
   setSize(key: string): Promise<number>
   /** Removes every key starting with `prefix`. */
   clear(prefix: string): Promise<void>
+}
+
+/** The error both backends give when a float increment would leave the finite numbers. */
+export function nonFinite(): ValidationError {
+  return new ValidationError('The increment would make the value NaN or Infinity', 'amount')
 }

@@ -1,9 +1,9 @@
 // Keyspaces in this process, answering exactly as the Redis commands of `redis-backend.ts` do (byte
 // offsets in strings, inclusive list ranges, empty lists and sets removed), on the stack's clock.
 
-import { KeyspaceTypeError, ValidationError } from '../errors.ts'
+import { KeyspaceTypeError } from '../errors.ts'
 import type { Clock } from '../layer.ts'
-import type { KeyspaceBackend, ListEnd } from './backend.ts'
+import { type KeyspaceBackend, type ListEnd, nonFinite } from './backend.ts'
 import type { ExpiryAction } from './expiry.ts'
 
 type Stored = Buffer | string[] | Set<string>
@@ -242,9 +242,4 @@ export class MemoryKeyspaceBackend implements KeyspaceBackend {
 
 function wrongType(key: string): KeyspaceTypeError {
   return new KeyspaceTypeError(key, 'holds another kind of value (WRONGTYPE)')
-}
-
-/** The error both backends give when a float increment would leave the finite numbers. */
-export function nonFinite(): ValidationError {
-  return new ValidationError('The increment would make the value NaN or Infinity', 'amount')
 }

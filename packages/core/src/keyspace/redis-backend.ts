@@ -6,9 +6,8 @@ import { RedisScript, runScript } from '../coordination/redis-scripts.ts'
 import { KeyspaceTypeError, LayerError } from '../errors.ts'
 import { ConnectionWatch } from '../layers/redis-connection.ts'
 import type { RedisLayer } from '../layers/redis-layer.ts'
-import type { KeyspaceBackend, ListEnd } from './backend.ts'
+import { type KeyspaceBackend, type ListEnd, nonFinite } from './backend.ts'
 import type { ExpiryAction } from './expiry.ts'
-import { nonFinite } from './memory-backend.ts'
 
 // KEYS: key. ARGV: expiry mode ('px' | 'persist' | 'keep'), px, command, its arguments. The command and
 // the expiry change in one step.
