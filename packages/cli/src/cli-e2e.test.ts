@@ -251,3 +251,32 @@ describe('cachestack CLI confirmation on a terminal', { timeout: CLI_TEST_TIMEOU
     }
   })
 })
+
+describe('cachestack CLI on a signed bus', { timeout: CLI_TEST_TIMEOUT }, () => {
+  it('signs with CACHESTACK_BUS_SECRET; without it the app ignores the message (and keeps its L1 copy)', async () => {
+    const prefix = uniquePrefix('cli-signed')
+    const channel = `${prefix}bus`
+    const redis = testRedisUrl()
+    const app = await startApp({ redis, prefix, channel, secret: 'shared-secret' })
+    try {
+      await app.call({ cmd: 'set', key: 'k', value: 'v' })
+      const args = ['--prefix', prefix, '--redis', redis, '--channel', channel, 'delete', 'k', '--yes']
+      expect((await cli(args)).code).toBe(0)
+      await vi.waitFor(async () => expect(await app.call({ cmd: 'ignored' })).toBe(1), {
+        timeout: 5_000,
+        interval: 10,
+      })
+      // Unsigned: deleted from Redis, but the app's L1 still answers.
+      expect(await app.call({ cmd: 'read', key: 'k' })).toMatchObject({ source: 'memory' })
+
+      await app.call({ cmd: 'set', key: 'k', value: 'v' })
+      expect((await cli(args, { env: { CACHESTACK_BUS_SECRET: 'shared-secret' } })).code).toBe(0)
+      await vi.waitFor(
+        async () => expect(await app.call({ cmd: 'read', key: 'k' })).toMatchObject({ source: 'factory' }),
+        { timeout: 5_000, interval: 10 },
+      )
+    } finally {
+      await app.stop()
+    }
+  })
+})

@@ -12,6 +12,8 @@ export interface AppConfig {
   prefix: string
   channel: string
   generation?: number
+  /** The bus's `signingSecret`. */
+  secret?: string
 }
 
 /** Where a read's value came from. */
@@ -22,6 +24,7 @@ export type AppCommand =
   | { id: number; cmd: 'set'; key: string; value: unknown; tags?: string[]; namespace?: string }
   | { id: number; cmd: 'read'; key: string; namespace?: string }
   | { id: number; cmd: 'received' }
+  | { id: number; cmd: 'ignored' }
 
 const config = JSON.parse(process.argv[2]!) as AppConfig
 const client = config.cluster
@@ -33,7 +36,7 @@ const client = config.cluster
     )
   : new Redis(config.redis, { maxRetriesPerRequest: 1 })
 client.on('error', () => {})
-const bus = new RedisBus({ client, channel: config.channel })
+const bus = new RedisBus({ client, channel: config.channel, signingSecret: config.secret })
 const stack = new CacheStack([new MemoryLayer(), new RedisLayer({ client, prefix: config.prefix })], {
   bus,
   generation: config.generation,
@@ -65,6 +68,8 @@ async function handle(command: AppCommand): Promise<unknown> {
     }
     case 'received':
       return bus.stats.received
+    case 'ignored':
+      return bus.stats.ignored.signature
   }
 }
 
