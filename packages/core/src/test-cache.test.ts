@@ -40,9 +40,12 @@ describe('createTestCache on a shared Redis stack', () => {
     await visits(two.cache).increment({ page: 'home' })
     await one.cache.invalidateByTag('users')
     await one.cache.set('user:2', 'kept until cleanup', { tags: ['users'] })
+    const held = await one.cache.lock('job', { ttl: '1h' })
+    await one.cache.rateLimit({ key: 'api', limit: 5, window: '1h' })
+    expect(held.acquired).toBe(true)
     expect(await two.cache.get('user:1')).toBe('two')
     expect(await visits(two.cache).get({ page: 'home' })).toBe(1)
-    expect(await keysUnder(client, `${prefix}*${one.namespace}*`)).toHaveLength(4) // two entries, a tag state, a counter
+    expect(await keysUnder(client, `${prefix}*${one.namespace}*`)).toHaveLength(6) // two entries, a tag state, a counter, a lock, a rate window
 
     await one.cleanup()
     expect(await keysUnder(client, `${prefix}*${one.namespace}*`)).toEqual([])

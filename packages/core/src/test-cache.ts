@@ -3,6 +3,7 @@
 
 import { randomUUID } from 'node:crypto'
 import { CacheStack } from './cache-stack.ts'
+import { LOCK_PREFIX, RATE_PREFIX } from './coordination/store.ts'
 import { ValidationError } from './errors.ts'
 import { viewOf } from './keyspace/keyspace-methods.ts'
 import { SYSTEM_PREFIX } from './stack/shared-state.ts'
@@ -14,8 +15,8 @@ export interface TestCache {
   /** The namespace's name (`test-…`). */
   readonly namespace: string
   /**
-   * Removes everything the test wrote through `cache`: entries, tag states of its namespace and keyspace
-   * keys; disconnects the stack when `createTestCache` made it.
+   * Removes everything the test wrote through `cache`: entries, tag states of its namespace, keyspace
+   * keys, locks and rate-limit windows (on Redis); disconnects the stack when `createTestCache` made it.
    */
   cleanup(): Promise<void>
 }
@@ -41,10 +42,10 @@ export function createTestCache(shared?: CacheStack, label = 'test'): TestCache 
     async cleanup() {
       await cache.clear()
       const view = viewOf(cache)!
-      // Tag states of the namespace (`__cs:tag:<namespace path>…`), kept in shared layers for other instances.
-      await Promise.all(
-        view.engine.layers.map((layer) => layer.clear(`${SYSTEM_PREFIX}tag:${view.namespace}`)),
-      )
+      // Tag states of the namespace (`__cs:tag:<namespace path>…`), kept in shared layers for other instances,
+      // and its locks and rate-limit windows (they would only go at their ttl or window).
+      const system = [`${SYSTEM_PREFIX}tag:`, LOCK_PREFIX, RATE_PREFIX].map((kind) => kind + view.namespace)
+      await Promise.all(view.engine.layers.flatMap((layer) => system.map((under) => layer.clear(under))))
       if (owned) await root.disconnect()
     },
   }
