@@ -6,7 +6,9 @@ import type { Clock } from '../layer.ts'
 import { type KeyspaceBackend, type ListEnd, nonFinite } from './backend.ts'
 import type { ExpiryAction } from './expiry.ts'
 
-type Stored = Buffer | string[] | Set<string>
+// A string value is a JS string until a byte operation (append, setRange) makes it a Buffer: counters and
+// plain strings then cost no encoding, and byte offsets still count UTF-8 bytes.
+type Stored = string | Buffer | string[] | Set<string>
 
 interface Item {
   value: Stored
@@ -31,13 +33,13 @@ export class MemoryKeyspaceBackend implements KeyspaceBackend {
   }
 
   async get(key: string): Promise<string | undefined> {
-    return this.#string(key)?.toString('utf8')
+    return this.#text(this.#live(key), key)
   }
 
   async set(key: string, value: string, expiry: ExpiryAction, only?: 'nx' | 'xx'): Promise<boolean> {
     const item = this.#live(key)
     if ((only === 'nx' && item) || (only === 'xx' && !item)) return false
-    this.#write(key, Buffer.from(value, 'utf8'), expiry, item)
+    this.#write(key, value, expiry, item)
     return true
   }
 
@@ -61,22 +63,22 @@ export class MemoryKeyspaceBackend implements KeyspaceBackend {
   }
 
   async incrBy(key: string, amount: number, expiry: ExpiryAction): Promise<number> {
-    const current = this.#string(key)
-    const text = current?.toString('utf8') ?? '0'
+    const item = this.#live(key)
+    const text = this.#text(item, key) ?? '0'
     if (!INTEGER.test(text)) throw new KeyspaceTypeError(key, 'does not hold an integer')
     const next = Number(text) + amount
-    this.#write(key, Buffer.from(String(next)), expiry, this.#live(key), true)
+    this.#write(key, String(next), expiry, item, true)
     return next
   }
 
   async incrByFloat(key: string, amount: number, expiry: ExpiryAction): Promise<number> {
-    const current = this.#string(key)
-    const text = current?.toString('utf8') ?? '0'
+    const item = this.#live(key)
+    const text = this.#text(item, key) ?? '0'
     const value = text.trim() === '' ? Number.NaN : Number(text)
     if (Number.isNaN(value)) throw new KeyspaceTypeError(key, 'does not hold a number')
     const next = value + amount
     if (!Number.isFinite(next)) throw nonFinite()
-    this.#write(key, Buffer.from(String(next)), expiry, this.#live(key), true)
+    this.#write(key, String(next), expiry, item, true)
     return next
   }
 
@@ -113,6 +115,8 @@ export class MemoryKeyspaceBackend implements KeyspaceBackend {
   }
 
   async strlen(key: string): Promise<number> {
+    const item = this.#live(key)
+    if (typeof item?.value === 'string') return Buffer.byteLength(item.value, 'utf8')
     return this.#string(key)?.length ?? 0
   }
 
@@ -198,11 +202,23 @@ export class MemoryKeyspaceBackend implements KeyspaceBackend {
     return undefined
   }
 
+  /** The bytes of a string value (`undefined` when absent). */
   #string(key: string): Buffer | undefined {
     const item = this.#live(key)
     if (item === undefined) return undefined
-    if (!Buffer.isBuffer(item.value)) throw wrongType(key)
-    return item.value
+    const value = item.value
+    if (typeof value === 'string') return Buffer.from(value, 'utf8')
+    if (!Buffer.isBuffer(value)) throw wrongType(key)
+    return value
+  }
+
+  /** The text of a string value (`undefined` when absent), decoded as Redis's client would. */
+  #text(item: Item | undefined, key: string): string | undefined {
+    if (item === undefined) return undefined
+    const value = item.value
+    if (typeof value === 'string') return value
+    if (!Buffer.isBuffer(value)) throw wrongType(key)
+    return value.toString('utf8')
   }
 
   #list(key: string, item: Item): string[] {
