@@ -24,6 +24,9 @@ export type OperationName =
   | 'persistToFile'
   | 'restoreFromFile'
   | 'prune'
+  | 'lock'
+  | 'unlock'
+  | 'rateLimit'
 
 /**
  * What subscribers of `cachestack:operation` receive for each operation: the same object on `start`,
