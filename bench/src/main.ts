@@ -4,17 +4,21 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
+import { compareRuns, readRun } from './compare.ts'
 import {
   contenders,
   heapExtras,
+  invalidationExtras,
   memoryReference,
   perCallOptionsExtra,
   singleFlightExtras,
+  writeBehindExtra,
 } from './contenders/index.ts'
 import type { MeasureOptions } from './harness.ts'
 import { describeMachine, formatMachine } from './machine.ts'
 import { startBenchRedis } from './redis-server.ts'
 import { formatScenario } from './report.ts'
+import { afterInvalidationScenario } from './scenarios/after-invalidation.ts'
 import { coordinationScenarios } from './scenarios/coordination.ts'
 import { diskScenarios } from './scenarios/disk.ts'
 import { heapScenario } from './scenarios/heap.ts'
@@ -58,13 +62,18 @@ const { values: args } = parseArgs({
     rounds: { type: 'string' },
     only: { type: 'string' },
     out: { type: 'string' },
+    save: { type: 'string' },
+    compare: { type: 'string' },
   },
 })
 const quick = args.quick === true
 const only = new Set(args.only ? args.only.split(',') : GROUPS)
 const rounds = Number(args.rounds ?? 5)
 if (!Number.isInteger(rounds) || rounds < 1) throw new TypeError(`--rounds must be a positive integer`)
-const outFile = args.out ?? join(dirname(fileURLToPath(import.meta.url)), '..', 'results', 'latest.json')
+const outFile =
+  args.save ?? args.out ?? join(dirname(fileURLToPath(import.meta.url)), '..', 'results', 'latest.json')
+// Read before the run: a missing or unreadable base fails now, not after minutes of measuring.
+const base = args.compare === undefined ? undefined : readRun(args.compare)
 if (typeof (globalThis as { gc?: unknown }).gc !== 'function') {
   console.warn('bench: run with --expose-gc (npm run bench does); heap numbers are meaningless without it')
 }
@@ -114,9 +123,11 @@ try {
   await run('hit', 'hits: Redis', () => hitScenario(ctx, 'redis', contenders))
   await run('hit', 'hits: two-tier', () => hitScenario(ctx, 'two-tier', [...contenders, memoryReference]))
   await run('miss', 'misses: memory', () => missScenario(ctx, 'memory', contenders))
-  await run('miss', 'misses: Redis', () => missScenario(ctx, 'redis', [...contenders, ...singleFlightExtras]))
+  await run('miss', 'misses: Redis', () =>
+    missScenario(ctx, 'redis', [...contenders, writeBehindExtra, ...singleFlightExtras]),
+  )
   await run('miss', 'misses: two-tier', () =>
-    missScenario(ctx, 'two-tier', [...contenders, ...singleFlightExtras]),
+    missScenario(ctx, 'two-tier', [...contenders, writeBehindExtra, ...singleFlightExtras]),
   )
   await run('burst', 'cold burst, 1 instance', async () => [
     await stampedeScenario(ctx, 1, [...contenders, ...singleFlightExtras]),
@@ -126,12 +137,20 @@ try {
   ])
   await run('tags', 'tagged reads: memory', () => taggedReadScenario(ctx, 'memory', contenders))
   await run('tags', 'tagged reads: two-tier', () => taggedReadScenario(ctx, 'two-tier', contenders))
-  await run('tags', 'tag invalidation: memory', async () => [
-    await tagInvalidationScenario(ctx, 'memory', contenders),
-  ])
-  await run('tags', 'tag invalidation: two-tier', async () => [
-    await tagInvalidationScenario(ctx, 'two-tier', contenders),
-  ])
+  for (const perTag of [10, 10_000]) {
+    await run('tags', `tag invalidation, ${perTag} per tag: memory`, async () => [
+      await tagInvalidationScenario(ctx, 'memory', contenders, perTag),
+    ])
+    await run('tags', `tag invalidation, ${perTag} per tag: two-tier`, async () => [
+      await tagInvalidationScenario(ctx, 'two-tier', [...contenders, ...invalidationExtras], perTag),
+    ])
+  }
+  await run('tags', 'first read after invalidation: memory', () =>
+    afterInvalidationScenario(ctx, 'memory', contenders),
+  )
+  await run('tags', 'first read after invalidation: two-tier', () =>
+    afterInvalidationScenario(ctx, 'two-tier', contenders),
+  )
   await run('heap', 'heap per entry', async () => [await heapScenario(ctx, [...contenders, ...heapExtras])])
   await run('postgres', 'postgres layer: hit and miss', () => postgresScenarios(ctx))
   await run('disk', 'disk layer: hit and miss', () => diskScenarios(ctx))
@@ -151,6 +170,7 @@ try {
 
 const targets = evaluateTargets(results)
 console.log(formatTargets(targets))
+if (base) console.log(`\n${compareRuns(base, { scenarios: results, targets }, args.compare!)}`)
 const seconds = (Date.now() - started) / 1000
 console.log(`\nfinished in ${seconds.toFixed(1)} s; results in ${outFile}`)
 

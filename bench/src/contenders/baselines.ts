@@ -85,3 +85,46 @@ export const ioredisBaseline: Contender = {
     }
   },
 }
+
+/**
+ * The floor of a tag invalidation on memory + Redis with a bus: one pipelined round trip holding a
+ * `SET` (the tag's state) and a `PUBLISH` (the message to other instances). Not a cache: it only
+ * answers `invalidateTag`, and the scenario does not check its reads.
+ */
+export const setPublishBaseline: Contender = {
+  name: 'ioredis SET+PUBLISH pipelined',
+  kind: 'baseline',
+  packages: ['ioredis'],
+  tiers: ['two-tier'],
+  supportsTags: true,
+  async create(_tier, env, options) {
+    const client = new Redis({ host: env.redis.host, port: env.redis.port, db: env.redis.db })
+    await client.ping()
+    const store = new Map<string, unknown>()
+    const state = JSON.stringify({ value: { hard: Date.now() + 0.5, soft: 0 }, createdAt: 0 })
+    const message = JSON.stringify({ v: 1, type: 'tags', names: ['inv:0:0'], mode: 'hard', at: Date.now() })
+    return {
+      get: (key) => store.get(key),
+      async set(key, value) {
+        store.set(key, value)
+      },
+      async getOrSet(key, factory) {
+        if (!store.has(key)) store.set(key, await factory())
+        return store.get(key)
+      },
+      async invalidateTag(tag) {
+        await client
+          .pipeline()
+          .set(`${options.prefix}:__cs:tag:${tag}`, state, 'PX', 86_400_000)
+          .publish(`${options.prefix}:bus`, message)
+          .exec()
+      },
+      async clear() {
+        store.clear()
+      },
+      async close() {
+        await client.quit()
+      },
+    }
+  },
+}

@@ -24,6 +24,7 @@ interface CoreModule {
   MemoryLayer: Ctor<object>
   RedisLayer?: Ctor<object>
   RedisSingleFlight?: Ctor<object>
+  RedisBus?: Ctor<object>
 }
 
 async function loadCore(): Promise<{ core?: CoreModule; reason?: string }> {
@@ -52,6 +53,10 @@ export interface CachestackVariant {
    * unknown keys costs. Memory tier only.
    */
   perCallOptions?: boolean
+  /** `writeStrategy: 'write-behind'`: shared layers are written after the call returns. Redis tiers only. */
+  writeBehind?: boolean
+  /** A `RedisBus` on its own client (what a multi-instance deployment runs). Redis tiers only. */
+  bus?: boolean
 }
 
 export function cachestackContender(variant: CachestackVariant = {}): Contender {
@@ -67,13 +72,20 @@ export function cachestackContender(variant: CachestackVariant = {}): Contender 
   }
   const perCall = variant.perCallOptions === true
   if (perCall) tiers = ['memory']
-  const name = perCall
-    ? 'cachestack (get with per-call options)'
-    : singleFlight
-      ? 'cachestack + RedisSingleFlight'
-      : values === 'frozen-copy'
-        ? 'cachestack'
-        : 'cachestack (values: reference)'
+  const writeBehind = variant.writeBehind === true
+  const withBus = variant.bus === true
+  if (writeBehind || withBus) tiers = tiers.filter((tier) => tier !== 'memory')
+  const name = writeBehind
+    ? 'cachestack (write-behind)'
+    : withBus
+      ? 'cachestack + RedisBus'
+      : perCall
+        ? 'cachestack (get with per-call options)'
+        : singleFlight
+          ? 'cachestack + RedisSingleFlight'
+          : values === 'frozen-copy'
+            ? 'cachestack'
+            : 'cachestack (values: reference)'
   return {
     name,
     kind: 'cachestack',
@@ -96,9 +108,18 @@ export function cachestackContender(variant: CachestackVariant = {}): Contender 
         singleFlight && client && core.RedisSingleFlight
           ? new core.RedisSingleFlight({ client, prefix: `${options.prefix}:flight:` })
           : undefined
+      let busClient: Redis | undefined
+      if (withBus && core.RedisBus) {
+        busClient = new Redis({ host: env.redis.host, port: env.redis.port, db: env.redis.db })
+        await busClient.ping()
+      }
       const cache = new core.CacheStack(layers, {
         ttl: env.ttlMs,
         ...(flight ? { singleFlight: flight } : {}),
+        ...(writeBehind ? { writeStrategy: 'write-behind' } : {}),
+        ...(busClient && core.RedisBus
+          ? { bus: new core.RedisBus({ client: busClient, channel: `${options.prefix}:bus` }) }
+          : {}),
       })
       return {
         // A literal per call, as application code writes it.
@@ -112,6 +133,7 @@ export function cachestackContender(variant: CachestackVariant = {}): Contender 
         async close() {
           await cache.disconnect()
           if (client && client.status !== 'end') await client.quit().catch(() => client?.disconnect())
+          if (busClient) await busClient.quit().catch(() => busClient?.disconnect())
         },
       }
     },

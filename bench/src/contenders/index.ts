@@ -1,4 +1,4 @@
-import { ioredisBaseline, lruBaseline, mapBaseline } from './baselines.ts'
+import { ioredisBaseline, lruBaseline, mapBaseline, setPublishBaseline } from './baselines.ts'
 import { bentocacheContender } from './bentocache.ts'
 import { cacheManagerContender } from './cache-manager.ts'
 import { cacheableContender } from './cacheable.ts'
@@ -14,6 +14,18 @@ export const contenders: readonly Contender[] = [
   mapBaseline,
   lruBaseline,
   ioredisBaseline,
+]
+
+/** Extra row of the Redis misses: a miss that does not wait on the shared write (issue 18). */
+export const writeBehindExtra: Contender = cachestackContender({ writeBehind: true })
+
+/**
+ * Extra rows of the memory + Redis tag invalidation: cachestack with the bus a multi-instance deployment
+ * runs, and the floor it is held to, a raw pipelined SET + PUBLISH (issue 18).
+ */
+export const invalidationExtras: readonly Contender[] = [
+  cachestackContender({ bus: true }),
+  setPublishBaseline,
 ]
 
 /** Extra rows for the heap scenario: what the frozen copy costs in memory. */

@@ -181,6 +181,11 @@ export class StackEngine {
             if (error !== undefined) this.layerFailed(i, 'set', error)
             this.degradation?.missedKeys(i, keys)
           },
+          // The bus message follows the shared write: sent before it, another instance would drop its
+          // copy, read the old value from the shared layer and keep that.
+          written: (_i, keys) => {
+            if (this.sync.publishing) this.sync.keysSet(keys)
+          },
         },
         writeBehind,
       )
@@ -245,6 +250,11 @@ export class StackEngine {
     if (failures > 0 && (this.#writePolicy === 'strict' || failures === this.layers.length)) {
       throw lastError instanceof LayerError ? lastError : new LayerError('all', operation, lastError)
     }
+  }
+
+  /** The write-behind entry queued for shared layer `i`, which a read of that layer must see first. */
+  queuedWrite(i: number, key: string): CacheEntry | undefined {
+    return this.writeBehind?.peek(i, key)
   }
 
   isDegraded(layer: number): boolean {

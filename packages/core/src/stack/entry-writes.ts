@@ -105,6 +105,8 @@ export async function writeEntry(
   // awaited, and a single one without Promise.all: a miss on memory + Redis awaits just the Redis SET.
   // Slowest layer first: the Redis SET is on the wire while the memory layer makes its frozen copy.
   let pending: Promise<void> | Promise<void>[] | undefined
+  // Under write-behind the bus message goes out once the queued write reached the shared layer.
+  let queued = false
   const layers = engine.layers
   for (let i = layers.length - 1; i >= 0; i--) {
     if (engine.isDegraded(i)) {
@@ -125,13 +127,14 @@ export async function writeEntry(
     }
     let write: Promise<void> | undefined
     try {
-      write =
-        engine.writeBehind && !layer.isLocal
-          ? engine.writeBehind.enqueue(i, key, layerEntry, layerLifetime)
-          : fence && layer.setFenced
-            ? // A lost lease writes nothing: a newer holder's value stays (checked on the server, atomically).
-              layer.setFenced(key, layerEntry, layerLifetime, fence).then(() => {})
-            : (layer.set(key, layerEntry, layerLifetime) as Promise<void> | undefined)
+      const behind = engine.writeBehind !== undefined && !layer.isLocal
+      queued ||= behind
+      write = behind
+        ? engine.writeBehind!.enqueue(i, key, layerEntry, layerLifetime)
+        : fence && layer.setFenced
+          ? // A lost lease writes nothing: a newer holder's value stays (checked on the server, atomically).
+            layer.setFenced(key, layerEntry, layerLifetime, fence).then(() => {})
+          : (layer.set(key, layerEntry, layerLifetime) as Promise<void> | undefined)
     } catch (error) {
       failed(error)
       continue
@@ -146,5 +149,5 @@ export async function writeEntry(
   engine.metrics.sets++
   engine.enforceWritePolicy(failures, lastError, 'set')
   if (engine.emitter.has('set')) engine.emitter.emit('set', { key })
-  if (engine.sync.publishing) engine.sync.keysSet([key])
+  if (engine.sync.publishing && !queued) engine.sync.keysSet([key])
 }

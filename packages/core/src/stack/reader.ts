@@ -45,7 +45,7 @@ const RESOLVED: Promise<unknown> = Promise.resolve()
 export async function readThrough(engine: StackEngine, request: ReadRequest): Promise<unknown> {
   engine.assertOpen()
   const { key, factory } = request
-  const found = await engine.access.lookup(key)
+  const found = await engine.access.lookup(key, factory !== undefined)
   const now = engine.clock.now()
   const raw = request.options
   const forceFresh = raw?.forceFresh ?? engine.defaults.forceFresh

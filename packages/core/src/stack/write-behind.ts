@@ -64,6 +64,8 @@ export interface WriteBehindTarget {
   readonly layers: readonly CacheLayer[]
   isDegraded(i: number): boolean
   failed(i: number, error: unknown, keys: readonly string[]): void
+  /** A batch reached layer `i`: now other instances may be told (they would read the old value before). */
+  written(i: number, keys: readonly string[]): void
 }
 
 /**
@@ -102,6 +104,12 @@ export class WriteBehindQueue {
       }, this.#options.flushInterval)
       this.#timer.unref()
     }
+  }
+
+  /** The entry queued for shared layer `layer`, if any: what a read of that layer must see (read-your-writes). */
+  peek(layer: number, key: string): CacheEntry | undefined {
+    if (this.#queue.size === 0) return undefined
+    return this.#queue.get(`${layer}\u0000${key}`)?.write.entry
   }
 
   /** Forgets queued writes of these keys (they were deleted). */
@@ -151,7 +159,9 @@ export class WriteBehindQueue {
             await this.#target.layers[i]!.setMany(writes)
           } catch (error) {
             this.#target.failed(i, error, keys)
+            return
           }
+          this.#target.written(i, keys)
         }),
       )
     }

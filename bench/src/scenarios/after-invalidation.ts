@@ -1,0 +1,132 @@
+// The first read of an entry after its tag was invalidated, next to a plain miss measured in the same
+// rounds: both run the factory and write; the first may also pay for finding the dead copy (issue 18:
+// it must cost no more than the plain miss). Per round and contender: ENTRIES tagged entries are
+// written and read once (so a two-tier L1 holds them), the tag is invalidated, then each entry is read
+// with getOrSet (timed), and as many never-seen keys are read with getOrSet (timed).
+import type { CacheAdapter, Contender, Tier } from '../contenders/index.ts'
+import { collectGarbage, rotated, summarize } from '../harness.ts'
+import { deepEqual, makeValue } from '../value.ts'
+import { describe, inChunks } from './run-ops.ts'
+import type { Row, RunContext, ScenarioResult } from './types.ts'
+
+const tier2 = (tier: Tier) => (tier === 'memory' ? 'memory' : 'memory + Redis')
+
+export async function afterInvalidationScenario(
+  ctx: RunContext,
+  tier: Tier,
+  contenders: readonly Contender[],
+): Promise<ScenarioResult[]> {
+  const entries = ctx.quick ? 100 : 400
+  const live: { contender: Contender; adapter?: CacheAdapter; after: Row; plain: Row }[] = []
+  const row = (contender: Contender): Row => ({
+    contender: contender.name,
+    kind: contender.kind,
+    status: 'ok',
+    failures: [],
+    samples: [],
+  })
+  for (const contender of contenders.filter((c) => c.supportsTags && c.kind !== 'baseline')) {
+    if (!contender.tiers.includes(tier)) continue
+    const entry: (typeof live)[number] = { contender, after: row(contender), plain: row(contender) }
+    live.push(entry)
+    const fail = (failures: string[]) => {
+      for (const r of [entry.after, entry.plain]) Object.assign(r, { status: 'failed', failures })
+    }
+    if (contender.unavailable) {
+      for (const r of [entry.after, entry.plain])
+        Object.assign(r, { status: 'unavailable', failures: [contender.unavailable] })
+      continue
+    }
+    try {
+      entry.adapter = await contender.create(tier, ctx.env, {
+        prefix: `after-${contender.name.replace(/\W+/g, '-')}`,
+        maxItems: 200_000,
+        tags: true,
+      })
+      const failures = await round(
+        entry.adapter,
+        'warm',
+        entries,
+        () => {},
+        () => {},
+      )
+      if (failures.length > 0) fail(failures)
+    } catch (error) {
+      fail([describe(error)])
+    }
+  }
+  for (let r = 0; r < ctx.rounds; r++) {
+    for (const entry of rotated(live, r)) {
+      if (!entry.adapter || entry.after.status !== 'ok') continue
+      try {
+        const failures = await round(
+          entry.adapter,
+          String(r),
+          entries,
+          (ns) => entry.after.samples.push(ns),
+          (ns) => entry.plain.samples.push(ns),
+        )
+        if (failures.length > 0) {
+          for (const x of [entry.after, entry.plain]) Object.assign(x, { status: 'failed', failures })
+        }
+      } catch (error) {
+        for (const x of [entry.after, entry.plain])
+          Object.assign(x, { status: 'failed', failures: [describe(error)] })
+      }
+    }
+  }
+  for (const entry of live) {
+    for (const x of [entry.after, entry.plain]) if (x.samples.length > 0) x.summary = summarize(x.samples)
+    await entry.adapter?.close().catch(() => {})
+  }
+  await ctx.env.redis.flush()
+  const notes = [`${entries} keys per round; getOrSet with an instant factory, awaited one after the other`]
+  return [
+    {
+      id: `after-invalidation-${tier}`,
+      title: `first getOrSet after invalidateByTag, ${tier2(tier)}`,
+      tier,
+      unit: 'ns/op',
+      rows: live.map((entry) => entry.after),
+      notes: [...notes, 'each read must return the factory value, not the invalidated one (checked)'],
+    },
+    {
+      id: `after-invalidation-miss-${tier}`,
+      title: `plain getOrSet miss (same rounds as the row above), ${tier2(tier)}`,
+      tier,
+      unit: 'ns/op',
+      rows: live.map((entry) => entry.plain),
+      notes,
+    },
+  ]
+}
+
+async function round(
+  adapter: CacheAdapter,
+  name: string,
+  entries: number,
+  after: (ns: number) => void,
+  plain: (ns: number) => void,
+): Promise<string[]> {
+  const old = makeValue(3)
+  const fresh = makeValue(9)
+  const factory = async () => fresh
+  const tag = `ai:${name}`
+  await inChunks(entries, (i) => adapter.set(`ai:${name}:${i}`, old, { tags: [tag] }))
+  for (let i = 0; i < entries; i++) await adapter.get(`ai:${name}:${i}`)
+  await adapter.invalidateTag!(tag)
+  const failures: string[] = []
+  collectGarbage('minor')
+  const got: unknown[] = new Array(entries)
+  let t0 = process.hrtime.bigint()
+  for (let i = 0; i < entries; i++) got[i] = await adapter.getOrSet(`ai:${name}:${i}`, factory)
+  after(Number(process.hrtime.bigint() - t0) / entries)
+  if (got.some((value) => value !== fresh && !deepEqual(value, fresh))) {
+    failures.push('a read after the invalidation returned the invalidated value')
+  }
+  collectGarbage('minor')
+  t0 = process.hrtime.bigint()
+  for (let i = 0; i < entries; i++) await adapter.getOrSet(`pm:${name}:${i}`, factory)
+  plain(Number(process.hrtime.bigint() - t0) / entries)
+  return failures
+}
