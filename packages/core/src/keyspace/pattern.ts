@@ -62,8 +62,8 @@ export class KeyPattern {
     if (typeof key !== 'object' || key === null || Array.isArray(key)) {
       throw new ValidationError(`A key of "${this.source}" must be an object of its fields`, 'key')
     }
-    for (const name of Object.keys(key)) {
-      if (!this.#fields.has(name)) {
+    for (const name in key) {
+      if (!this.#fields.has(name) && Object.hasOwn(key, name)) {
         throw new ValidationError(`"${name}" is not a field of the pattern "${this.source}"`, name)
       }
     }
@@ -88,7 +88,9 @@ export class KeyPattern {
           segment.field,
         )
       }
-      out += String(value).replaceAll('%', '%25').replaceAll('/', '%2F')
+      const text = String(value)
+      out +=
+        text.includes('%') || text.includes('/') ? text.replaceAll('%', '%25').replaceAll('/', '%2F') : text
     }
     return out
   }
