@@ -285,7 +285,16 @@ export function describeKeyspaceContract(
       await strings.set({ id: 'a' }, 'not a number')
       expect(await rejection(lists.pushLeft({ id: 'a' }, 'x'))).toBeInstanceOf(KeyspaceTypeError)
       expect(await rejection(ints.increment({ id: 'a' }))).toBeInstanceOf(KeyspaceTypeError)
+      // The same through the one-step write with an expiry (a script on Redis).
+      const expiring = ints.withExpiry(expireIn(60_000))
+      expect(await rejection(expiring.increment({ id: 'a' }))).toBeInstanceOf(KeyspaceTypeError)
+      await lists.pushLeft({ id: 'l' }, 'x')
+      const floats = cache.keyspace({ kind: 'float', pattern: 'shared/:id' })
+      expect(await rejection(floats.increment({ id: 'l' }, 1))).toBeInstanceOf(KeyspaceTypeError)
+      expect(await rejection(floats.increment({ id: 'a' }, 1))).toBeInstanceOf(KeyspaceTypeError)
+      expect(await rejection(strings.get({ id: 'l' }))).toBeInstanceOf(KeyspaceTypeError)
       expect(await ints.get({ id: 'a' })).toBeUndefined()
+      expect(await strings.get({ id: 'a' })).toBe('not a number')
     })
 
     it('keyspace keys are apart from cache entries and other namespaces; clear() removes its namespace only', async () => {
