@@ -33,6 +33,9 @@ function setup(client: Redis | Cluster) {
     tick: () => {
       now += 1_000
     },
+    advance: (ms: number) => {
+      now += ms
+    },
   }
 }
 
@@ -75,6 +78,20 @@ describe.each([
     }
     expect(await exists('hot')).toBe(true)
     expect(await exists('cold0')).toBe(false)
+  })
+
+  it('sends a last-use time at most once a second per key: a hot key costs one ZADD a second', async () => {
+    const { cache, prefix, advance } = setup(client)
+    const lru = `${prefix}{${prefix}__cs:budget}:lru`
+    await cache.set('hot', PAYLOAD)
+    const written = Number(await client.zscore(lru, 'hot'))
+    advance(500)
+    await cache.get('hot')
+    await cache.get('hot')
+    expect(Number(await client.zscore(lru, 'hot'))).toBe(written)
+    advance(600)
+    await cache.get('hot')
+    expect(Number(await client.zscore(lru, 'hot'))).toBe(written + 1_100)
   })
 
   it('never counts or removes tag states, locks and rate-limit windows', async () => {

@@ -9,6 +9,11 @@ import { perSlot } from './redis-commands.ts'
 
 /** Keys under this prefix (relative to the layer prefix) are the stack's own: never counted or evicted. */
 export const BUDGET_EXEMPT_PREFIX = '__cs:'
+// A key's last-use time is sent at most this often per instance: a hot key read over and over costs one
+// ZADD a second, not one per read. Enough precision for an LRU over seconds-to-hours of idleness.
+const TOUCH_INTERVAL = 1_000
+// Keys whose last touch this instance remembers; forgotten all at once past this (then touched again).
+const MAX_REMEMBERED = 10_000
 // Removals one write may trigger: a script must stay short even when the budget was lowered a lot.
 const MAX_EVICTIONS = 500
 
@@ -91,6 +96,7 @@ export class RedisBudget {
   readonly limit: number
   readonly #target: BudgetTarget
   readonly #keys: [lru: string, sizes: string, total: string]
+  readonly #touched = new Map<string, number>()
 
   constructor(target: BudgetTarget, limit: number) {
     this.#target = target
@@ -116,14 +122,18 @@ export class RedisBudget {
       )
       return this.record(key, payload)
     }
-    const args = [payload, px ?? '', this.#target.now(), key, size, this.limit, prefix]
+    const now = this.#target.now()
+    this.#remember(key, now)
+    const args = [payload, px ?? '', now, key, size, this.limit, prefix]
     await this.#target.run(() => runScript(client, WRITE, [prefix + key, ...this.#keys], args))
   }
 
   /** Counts an entry written by other means (a fenced write) and removes what no longer fits. */
   async record(key: string, payload: string | Buffer): Promise<void> {
     const { client, cluster, prefix } = this.#target
-    const args = [this.#target.now(), key, sizeOf(key, payload), this.limit]
+    const now = this.#target.now()
+    this.#remember(key, now)
+    const args = [now, key, sizeOf(key, payload), this.limit]
     const removed = (await this.#target.run(() =>
       runScript(client, ACCOUNT_ONLY, this.#keys, args),
     )) as string[]
@@ -135,10 +145,19 @@ export class RedisBudget {
     })
   }
 
-  /** Marks `key` as just used (sent beside the read, not awaited by it); a key not counted is left alone. */
+  /** Marks `key` as just used (sent behind the read, not awaited; at most once a second per key and instance). */
   touch(key: string): void {
+    const now = this.#target.now()
+    const last = this.#touched.get(key)
+    if (last !== undefined && now >= last && now - last < TOUCH_INTERVAL) return
+    this.#remember(key, now)
     const { client } = this.#target
-    this.#target.run(() => client.zadd(this.#keys[0], 'XX', this.#target.now(), key)).catch(() => {})
+    this.#target.run(() => client.zadd(this.#keys[0], 'XX', now, key)).catch(() => {})
+  }
+
+  #remember(key: string, now: number): void {
+    if (this.#touched.size >= MAX_REMEMBERED) this.#touched.clear()
+    this.#touched.set(key, now)
   }
 
   /** Takes removed keys out of the count. */
