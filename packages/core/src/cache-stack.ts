@@ -127,8 +127,7 @@ class CacheView extends BulkMethods {
           const counters = metrics.layers[0]!
           counters.hits++
           if (sampled) counters.latencies.add(performance.now() - started)
-          if (engine.emitter.has('hit'))
-            engine.emitter.emit('hit', { key: full, layer: l1.name, stale: false })
+          engine.emitter.emitHit(full, l1.name, false)
           if (operationChannel.hasSubscribers)
             return reads.tracedHit(this.#view, key, entry.value as T, l1.name, options)
           return Promise.resolve(entry.value as T)

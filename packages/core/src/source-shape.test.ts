@@ -108,4 +108,20 @@ describe('source shape', () => {
       .filter(({ lines }) => lines > MAX_LINES)
     expect(long).toEqual([])
   })
+
+  it('emits every stack event from stack/events.ts, one emitX method per event', () => {
+    const eventsFile = join(packages, 'core', 'src', 'stack', 'events.ts')
+    const text = readFileSync(eventsFile, 'utf8')
+    const declared = text.slice(text.indexOf('interface CacheEvents'), text.indexOf('\n}\n'))
+    const names = [...declared.matchAll(/^ {2}'?([a-z-]+)'?: /gm)].map((match) => match[1]!)
+    expect(names.length).toBeGreaterThan(15)
+    const method = (name: string) =>
+      `emit${name.replace(/(^|-)([a-z])/g, (_, _dash, c: string) => c.toUpperCase())}(`
+    expect(names.filter((name) => !text.includes(`  ${method(name)}`))).toEqual([])
+    const elsewhere = files
+      .filter((file) => file.includes(join('core', 'src')) && file !== eventsFile)
+      .filter((file) => /\.emit\(\s*['"]/.test(readFileSync(file, 'utf8')))
+      .map((file) => relative(packages, file))
+    expect(elsewhere).toEqual([])
+  })
 })

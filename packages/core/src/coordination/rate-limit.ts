@@ -83,7 +83,7 @@ export async function rateLimit(view: StackView, options: RateLimitOptions): Pro
       retryAfter: allowed ? 0 : Math.max(1, resetAt - now),
     }
   } catch (error) {
-    engine.emitter.emit('error', { error, operation: 'rateLimit', key: view.namespace + key })
+    engine.emitter.emitError(error, 'rateLimit', view.namespace + key)
     const allowed = onError === 'allow'
     const retryAfter = allowed ? 0 : Math.min(window, DENIED_RETRY)
     return { allowed, limit, remaining: 0, resetAt: now + retryAfter, retryAfter, error }

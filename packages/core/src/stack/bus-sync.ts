@@ -42,7 +42,7 @@ export class BusSync {
 
   /** Starts applying other instances' messages; resolves once subscribed. Failures become `error` events. */
   async start(local: LocalSync): Promise<void> {
-    const failed = (error: unknown) => this.#emitter.emit('error', { error, operation: 'bus' })
+    const failed = (error: unknown) => this.#emitter.emitError(error, 'bus')
     await this.#bus?.subscribe(
       (message) => {
         this.apply(message, local).catch(failed)
@@ -118,12 +118,12 @@ export class BusSync {
 
   #publish(message: BusMessage): void {
     this.#bus!.publish(message)
-    if (this.#emitter.has('bus-publish')) this.#emitter.emit('bus-publish', { type: message.type })
+    this.#emitter.emitBusPublish(message.type)
   }
 
   /** Applies another instance's message to this instance's local layers and tag states. */
   async apply(message: BusMessage, local: LocalSync): Promise<void> {
-    if (this.#emitter.has('bus-receive')) this.#emitter.emit('bus-receive', { type: message.type })
+    this.#emitter.emitBusReceive(message.type)
     switch (message.type) {
       case 'set':
       case 'delete':

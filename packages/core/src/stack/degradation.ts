@@ -102,7 +102,7 @@ export class LayerDegradation {
     const layer = this.#layers[i]!
     if (layer.isLocal || this.#degradedSince[i]! > 0 || this.#disposed) return
     this.#degradedSince[i] = Math.max(1, this.#clock.now())
-    this.#emitter.emit('layer-degraded', { layer: layer.name, error })
+    this.#emitter.emitLayerDegraded(layer.name, error)
     this.#scheduleProbe(i)
   }
 
@@ -169,7 +169,7 @@ export class LayerDegradation {
     }
     if (this.#disposed) return
     this.#degradedSince[i] = 0
-    this.#emitter.emit('layer-recovered', { layer: layer.name })
+    this.#emitter.emitLayerRecovered(layer.name)
   }
 
   async #replayOn(i: number, missed: Missed): Promise<void> {
@@ -180,7 +180,7 @@ export class LayerDegradation {
       } catch (error) {
         // A layer that refuses a whole clear (RedisLayer with an empty prefix) cannot be made safe here.
         if (!(error instanceof ValidationError)) throw error
-        this.#emitter.emit('error', { error, operation: 'recover' })
+        this.#emitter.emitError(error, 'recover')
       }
     } else {
       for (const prefix of missed.prefixes) await layer.clear(prefix)

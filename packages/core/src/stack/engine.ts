@@ -195,7 +195,7 @@ export class StackEngine {
     if (options.generation !== undefined) this.setGeneration(options.generation)
     const context: LayerContext = {
       clock: this.clock,
-      reportError: (error, operation, key) => this.emitter.emit('error', { error, operation, key }),
+      reportError: (error, operation, key) => this.emitter.emitError(error, operation, key),
     }
     for (const layer of list) layer.attach?.(context)
   }
@@ -357,7 +357,7 @@ export class StackEngine {
     const layer = this.layers[i]!
     this.metrics.layers[i]!.errors++
     const wrapped = error instanceof LayerError ? error : new LayerError(layer.name, operation, error)
-    this.emitter.emit('error', { error: wrapped, operation, ...(key !== undefined ? { key } : {}) })
+    this.emitter.emitError(wrapped, operation, key)
     if (!this.#disconnected) this.degradation?.failed(i, wrapped)
   }
 

@@ -148,6 +148,6 @@ export async function writeEntry(
   if (pending !== undefined) await (Array.isArray(pending) ? Promise.all(pending) : pending)
   engine.metrics.sets++
   engine.enforceWritePolicy(failures, lastError, 'set')
-  if (engine.emitter.has('set')) engine.emitter.emit('set', { key })
+  engine.emitter.emitSet(key)
   if (engine.sync.publishing && !queued) engine.sync.keysSet([key])
 }

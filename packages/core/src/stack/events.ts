@@ -31,9 +31,15 @@ export type CacheEventName = keyof CacheEvents
 /** A listener of event `E`. */
 export type CacheEventListener<E extends CacheEventName> = (payload: CacheEvents[E]) => void
 
+type StaleReason = CacheEvents['stale-serve']['reason']
+
 /**
- * A small typed emitter. Unlike `node:events`, an `error` event with no listener is dropped instead of
- * thrown: background failures must never crash the process. A throwing listener is isolated too.
+ * The stack's events, all emitted from here: one typed `emitX` per event, so every event a stack can
+ * send is listed in this file. Each method checks for a listener before it builds its payload, so an
+ * event nobody listens to costs one map lookup (the hit path included).
+ *
+ * Unlike `node:events`, an `error` event with no listener is dropped instead of thrown: background
+ * failures must never crash the process. A throwing listener is isolated too (reported as an `error`).
  */
 export class CacheEmitter {
   readonly #listeners = new Map<CacheEventName, Set<(payload: any) => void>>()
@@ -53,13 +59,109 @@ export class CacheEmitter {
     if (set.size === 0) this.#listeners.delete(event)
   }
 
-  /** Cheap check so callers build payloads only when somebody listens. */
-  has(event: CacheEventName): boolean {
-    return this.#listeners.has(event)
+  removeAll(): void {
+    this.#listeners.clear()
   }
 
-  /** `payload.key` is the stored key (generation + namespace + key); listeners get the visible one. */
-  emit<E extends CacheEventName>(event: E, payload: CacheEvents[E]): void {
+  // Keys passed below are stored keys (generation + namespace + key); listeners get the visible one.
+
+  /** A read answered from `layer` (the memory fast path included). */
+  emitHit(key: string, layer: string, stale: boolean): void {
+    if (this.#listeners.has('hit')) this.#emit('hit', { key, layer, stale })
+  }
+
+  /** A read found nothing usable in any layer. */
+  emitMiss(key: string): void {
+    if (this.#listeners.has('miss')) this.#emit('miss', { key })
+  }
+
+  /** A value was written to the layers (`set`, a factory's result, `mset`). */
+  emitSet(key: string): void {
+    if (this.#listeners.has('set')) this.#emit('set', { key })
+  }
+
+  /** `delete` / `deleteMany` removed a key (one event per key). */
+  emitDelete(keys: readonly string[]): void {
+    if (this.#listeners.has('delete')) for (const key of keys) this.#emit('delete', { key })
+  }
+
+  /** `expire` turned a key stale. */
+  emitExpire(key: string): void {
+    if (this.#listeners.has('expire')) this.#emit('expire', { key })
+  }
+
+  /** `clear` removed every key of a namespace (`''`: the whole stack). */
+  emitClear(namespace: string): void {
+    if (this.#listeners.has('clear')) this.#emit('clear', { namespace })
+  }
+
+  /** A stale value was served, and why. */
+  emitStaleServe(key: string, reason: StaleReason): void {
+    if (this.#listeners.has('stale-serve')) this.#emit('stale-serve', { key, reason })
+  }
+
+  /** A read joined a factory already running for its key. */
+  emitStampedeDedupe(key: string): void {
+    if (this.#listeners.has('stampede-dedupe')) this.#emit('stampede-dedupe', { key })
+  }
+
+  /** A value found in a lower layer was copied to a higher one. */
+  emitBackfill(key: string, fromLayer: string, toLayer: string): void {
+    if (this.#listeners.has('backfill')) this.#emit('backfill', { key, fromLayer, toLayer })
+  }
+
+  /** A background refresh started. */
+  emitRefresh(key: string): void {
+    if (this.#listeners.has('refresh')) this.#emit('refresh', { key })
+  }
+
+  /** A background refresh failed or timed out (a failure is also an `error`, see `emitError`). */
+  emitRefreshError(key: string, error: unknown): void {
+    if (this.#listeners.has('refresh-error')) this.#emit('refresh-error', { key, error })
+  }
+
+  /** Tags were invalidated (hard or soft), or a prefix or pattern; the tag list is copied only when heard. */
+  emitInvalidate(by: 'tags', tags: readonly string[], mode: 'hard' | 'soft'): void
+  emitInvalidate(by: 'prefix' | 'pattern', value: string): void
+  emitInvalidate(
+    by: 'tags' | 'prefix' | 'pattern',
+    value: string | readonly string[],
+    mode?: 'hard' | 'soft',
+  ): void {
+    if (!this.#listeners.has('invalidate')) return
+    if (by === 'tags') this.#emit('invalidate', { tags: [...value], mode: mode! })
+    else if (by === 'prefix') this.#emit('invalidate', { prefix: value as string })
+    else this.#emit('invalidate', { pattern: value as string })
+  }
+
+  /** This instance published a bus message. */
+  emitBusPublish(type: string): void {
+    if (this.#listeners.has('bus-publish')) this.#emit('bus-publish', { type })
+  }
+
+  /** This instance received another instance's bus message. */
+  emitBusReceive(type: string): void {
+    if (this.#listeners.has('bus-receive')) this.#emit('bus-receive', { type })
+  }
+
+  /** A shared layer was taken out of service (graceful degradation). */
+  emitLayerDegraded(layer: string, error: unknown): void {
+    if (this.#listeners.has('layer-degraded')) this.#emit('layer-degraded', { layer, error })
+  }
+
+  /** A degraded layer answered its probe and is back in service. */
+  emitLayerRecovered(layer: string): void {
+    if (this.#listeners.has('layer-recovered')) this.#emit('layer-recovered', { layer })
+  }
+
+  /** A failure nobody awaits (layer, bus, background refresh, listener); dropped when nobody listens. */
+  emitError(error: unknown, operation: string, key?: string): void {
+    if (this.#listeners.has('error')) {
+      this.#emit('error', key === undefined ? { error, operation } : { error, operation, key })
+    }
+  }
+
+  #emit<E extends CacheEventName>(event: E, payload: CacheEvents[E]): void {
     const set = this.#listeners.get(event)
     if (!set) return
     if (this.generations) payload = visibleKey(payload)
@@ -67,13 +169,9 @@ export class CacheEmitter {
       try {
         listener(payload)
       } catch (error) {
-        if (event !== 'error') this.emit('error', { error, operation: `listener:${event}` })
+        if (event !== 'error') this.emitError(error, `listener:${event}`)
       }
     }
-  }
-
-  removeAll(): void {
-    this.#listeners.clear()
   }
 }
 

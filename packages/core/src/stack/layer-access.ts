@@ -184,13 +184,7 @@ export class LayerAccess {
     for (let i = 0; i < from; i++) {
       if (this.#host.isDegraded(i)) continue
       this.setLayer(i, key, entry, remaining).catch((error) => this.#host.layerFailed(i, 'set', error, key))
-      if (this.#host.emitter.has('backfill')) {
-        this.#host.emitter.emit('backfill', {
-          key,
-          fromLayer: this.#host.layers[from]!.name,
-          toLayer: this.#host.layers[i]!.name,
-        })
-      }
+      this.#host.emitter.emitBackfill(key, this.#host.layers[from]!.name, this.#host.layers[i]!.name)
     }
   }
 

@@ -38,19 +38,13 @@ export function countHit(
     trace.stale = stale
     trace.layer = engine.layers[found.layer]!.name
   }
-  if (engine.emitter.has('hit')) {
-    engine.emitter.emit('hit', { key, layer: engine.layers[found.layer]!.name, stale })
-  }
+  engine.emitter.emitHit(key, engine.layers[found.layer]!.name, stale)
 }
 
 export function countMiss(engine: StackEngine, key: string, trace?: ReadTrace): void {
   engine.metrics.misses++
   if (trace) trace.hit = false
-  if (engine.emitter.has('miss')) engine.emitter.emit('miss', { key })
-}
-
-export function emitStale(engine: StackEngine, key: string, reason: StaleReason): void {
-  if (engine.emitter.has('stale-serve')) engine.emitter.emit('stale-serve', { key, reason })
+  engine.emitter.emitMiss(key)
 }
 
 /** A stale value served in place of a factory result (error, timeout, open circuit): counted as a stale hit. */
@@ -63,12 +57,12 @@ export function serveStale(
 ): unknown {
   engine.metrics.staleHits++
   if (trace) trace.stale = true
-  emitStale(engine, key, reason)
+  engine.emitter.emitStaleServe(key, reason)
   return entryValue(entry)
 }
 
 export function reportWrite(engine: StackEngine, key: string, error: unknown): void {
-  engine.emitter.emit('error', { error, operation: 'set', key })
+  engine.emitter.emitError(error, 'set', key)
 }
 
 /** The value a caller sees: a cached "not found" reads as `undefined`. */

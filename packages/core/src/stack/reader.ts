@@ -14,7 +14,6 @@ import {
 import {
   countHit,
   countMiss,
-  emitStale,
   entryValue,
   type ReadTrace,
   reportWrite,
@@ -68,7 +67,7 @@ export async function readThrough(engine: StackEngine, request: ReadRequest): Pr
     } else if (now < windows.swrUntil && !forceFresh) {
       countHit(engine, key, request.trace, found, true)
       countAccess(engine, request)
-      emitStale(engine, key, 'stale-while-revalidate')
+      engine.emitter.emitStaleServe(key, 'stale-while-revalidate')
       refreshInBackground(engine, request, entry)
       return entryValue(entry)
     }
@@ -80,7 +79,7 @@ export async function readThrough(engine: StackEngine, request: ReadRequest): Pr
   const graced = found && now < windowsOf(found).graceUntil ? found.entry : undefined
   if (graced && (engine.backoffUntil.get(key) ?? 0) > now) {
     countHit(engine, key, request.trace, found!, true)
-    emitStale(engine, key, 'backoff')
+    engine.emitter.emitStaleServe(key, 'backoff')
     return entryValue(graced)
   }
   countMiss(engine, key, request.trace)
@@ -137,7 +136,7 @@ function joinFlight(
   if (flight) {
     engine.metrics.coalesced++
     if (trace) trace.coalesced = true
-    if (engine.emitter.has('stampede-dedupe')) engine.emitter.emit('stampede-dedupe', { key })
+    engine.emitter.emitStampedeDedupe(key)
   } else {
     const breaker = options.circuitBreaker
     const decision = breaker ? engine.breakers.acquire(key, breaker) : undefined
@@ -273,14 +272,14 @@ function refreshInBackground(engine: StackEngine, request: ReadRequest, stale: C
     ? tracedRefresh(engine, request, options, stale)
     : startFlight(engine, request, options, stale, true)
   engine.metrics.backgroundRefreshes++
-  if (engine.emitter.has('refresh')) engine.emitter.emit('refresh', { key })
+  engine.emitter.emitRefresh(key)
   const timer = setTimeout(() => {
     if (engine.flights.get(key) !== flight) return
     flight.invalidated = true
     engine.flights.delete(key)
     const error = new FactoryTimeoutError(key, engine.backgroundRefreshTimeout)
     flight.controller.abort(error)
-    engine.emitter.emit('refresh-error', { key, error })
+    engine.emitter.emitRefreshError(key, error)
   }, engine.backgroundRefreshTimeout)
   timer.unref()
   flight.promise.then(
@@ -288,8 +287,8 @@ function refreshInBackground(engine: StackEngine, request: ReadRequest, stale: C
     (error) => {
       clearTimeout(timer)
       if (options.graceBackoff > 0) engine.backoffUntil.set(key, engine.clock.now() + options.graceBackoff)
-      engine.emitter.emit('refresh-error', { key, error })
-      engine.emitter.emit('error', { error, operation: 'refresh', key })
+      engine.emitter.emitRefreshError(key, error)
+      engine.emitter.emitError(error, 'refresh', key)
     },
   )
 }

@@ -19,7 +19,7 @@ export function clear(view: StackView): Promise<void> {
       await clearPrefix(engine, prefix)
       await clearKeyspaces(engine, view.namespace)
       engine.sync.cleared(prefix)
-      engine.emitter.emit('clear', { namespace: view.namespace })
+      engine.emitter.emitClear(view.namespace)
     },
   )
 }
@@ -40,8 +40,7 @@ export function invalidateByTags(
       const names = tags.map((tag) => scopedTag(view.namespace, tag))
       if (mode === 'all' && names.length > 1) await invalidateTagSet(engine, names, strength)
       else await invalidateTags(engine, names, strength)
-      if (engine.emitter.has('invalidate'))
-        engine.emitter.emit('invalidate', { tags: [...tags], mode: strength })
+      engine.emitter.emitInvalidate('tags', tags, strength)
     },
   )
 }
@@ -57,7 +56,7 @@ export function invalidateByPrefix(view: StackView, prefix: string): Promise<voi
       const full = view.full(prefix)
       await clearPrefix(engine, full)
       engine.sync.prefixCleared(full)
-      engine.emitter.emit('invalidate', { prefix })
+      engine.emitter.emitInvalidate('prefix', prefix)
     },
   )
 }
@@ -78,7 +77,7 @@ export function invalidateByPattern(view: StackView, pattern: string): Promise<v
         new RegExp(`^${escapeLiteral(scope)}${globToRegExp(pattern).source.slice(1)}`),
       )
       engine.sync.patternDeleted(scope, pattern)
-      engine.emitter.emit('invalidate', { pattern })
+      engine.emitter.emitInvalidate('pattern', pattern)
     },
   )
 }

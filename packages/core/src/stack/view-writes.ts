@@ -78,7 +78,7 @@ export function deleteKey(view: StackView, key: string): Promise<boolean> {
       assertKey(key)
       const existed = (await deleteKeys(engine, [view.full(key)])) > 0
       engine.metrics.deletes++
-      if (engine.emitter.has('delete')) engine.emitter.emit('delete', { key: view.full(key) })
+      engine.emitter.emitDelete([view.full(key)])
       return existed
     },
   )
@@ -94,14 +94,10 @@ export function deleteMany(view: StackView, list: readonly string[]): Promise<vo
     const engine = view.engine
     engine.assertOpen()
     for (const key of list) assertKey(key)
-    await deleteKeys(
-      engine,
-      list.map((key) => view.full(key)),
-    )
+    const full = list.map((key) => view.full(key))
+    await deleteKeys(engine, full)
     engine.metrics.deletes += list.length
-    if (engine.emitter.has('delete')) {
-      for (const key of list) engine.emitter.emit('delete', { key: view.full(key) })
-    }
+    engine.emitter.emitDelete(full)
   })
 }
 
@@ -114,7 +110,7 @@ export function expire(view: StackView, key: string): Promise<void> {
       engine.assertOpen()
       assertKey(key)
       await expireKeys(engine, [view.full(key)])
-      if (engine.emitter.has('expire')) engine.emitter.emit('expire', { key: view.full(key) })
+      engine.emitter.emitExpire(view.full(key))
     },
   )
 }

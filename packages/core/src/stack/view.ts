@@ -54,6 +54,6 @@ export function startRoot(engine: StackEngine): Promise<void> {
   const ready = Promise.all([engine.sync.start(localSync(engine)), engine.loadGeneration()]).then(
     () => undefined,
   )
-  ready.catch((error) => engine.emitter.emit('error', { error, operation: 'ready' }))
+  ready.catch((error) => engine.emitter.emitError(error, 'ready'))
   return ready
 }
