@@ -1,12 +1,15 @@
-import type { IncomingHttpHeaders } from 'node:http'
-import { IncomingMessage, ServerResponse } from 'node:http'
-import type { Socket } from 'node:net'
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http'
+import { ServerResponse } from 'node:http'
 import {
-  CONDITIONAL_REQUEST_HEADERS,
-  detachedSocket,
+  deleteConditionalHeaders,
+  describeRequest,
+  dispatchDetached,
+  groupHeaders,
   type HeaderList,
   type HttpRequestInfo,
+  type NodeRequestHandler,
   type OutgoingResponse,
+  withoutConditionalHeaders,
   writeServerResponse,
 } from '@cachestack/core/http'
 
@@ -40,32 +43,7 @@ interface ExpressLikeRequest extends IncomingMessage {
   originalUrl?: string
   protocol: string
   host?: string
-  app?: { handle(req: IncomingMessage, res: ServerResponse, done: () => void): void }
-}
-
-function infoOf(raw: unknown, method: string, url: string, source: IncomingHttpHeaders, origin: string) {
-  const q = url.indexOf('?')
-  // A snapshot: stripping validators for the handler must not change what this request is answered with.
-  const headers: IncomingHttpHeaders = { ...source }
-  return {
-    method: method.toUpperCase(),
-    host: headers.host ?? '',
-    // The platform's own view under its trust-proxy setting, as the handler sees it (`req.protocol`/`req.host`).
-    origin,
-    path: q === -1 ? url : url.slice(0, q),
-    query: q === -1 ? undefined : url.slice(q + 1),
-    header: (name: string) => {
-      const value = headers[name]
-      return Array.isArray(value) ? value.join(', ') : value
-    },
-    raw,
-  }
-}
-
-function withoutValidators(headers: IncomingHttpHeaders, extra: Record<string, string>) {
-  const copy: IncomingHttpHeaders = { ...headers, ...extra }
-  for (const name of CONDITIONAL_REQUEST_HEADERS) delete copy[name]
-  return copy
+  app?: { handle: NodeRequestHandler }
 }
 
 /** Builds the exchange from what `context.switchToHttp()` gives on Express or Fastify. */
@@ -76,20 +54,29 @@ export function httpExchange(request: unknown, response: unknown): HttpExchange 
     const url = req.originalUrl ?? req.url ?? '/'
     return {
       platform: 'express',
-      info: infoOf(req, req.method ?? 'GET', url, req.headers, `${req.protocol}://${req.host ?? ''}`),
+      // The platform's own view under its trust-proxy setting, as the handler sees it (`req.protocol`/`req.host`).
+      info: describeRequest({
+        method: req.method ?? 'GET',
+        target: url,
+        headers: req.headers,
+        origin: `${req.protocol}://${req.host ?? ''}`,
+        raw: req,
+      }),
       raw: res,
       response: res,
       addHeaders: (headers) => {
         for (const [name, value] of headers) res.setHeader(name, value)
       },
-      stripConditional: () => {
-        for (const name of CONDITIONAL_REQUEST_HEADERS) delete req.headers[name]
-      },
+      stripConditional: () => deleteConditionalHeaders(req.headers),
       dispatch: (extra) => {
-        const copy = new ServerResponse(
-          detachedRequest(url, withoutValidators(req.headers, extra), req.socket),
+        const app = req.app
+        if (!app) return
+        dispatchDetached(
+          (copy, out, done) => app.handle(copy, out, done),
+          url,
+          withoutConditionalHeaders(req.headers, extra),
+          req.socket,
         )
-        req.app?.handle(copy.req, copy, () => {})
       },
     }
   }
@@ -97,36 +84,30 @@ export function httpExchange(request: unknown, response: unknown): HttpExchange 
   const reply = response as { raw: ServerResponse; header(name: string, value: string): unknown }
   return {
     platform: 'fastify',
-    info: infoOf(req, req.method, req.url, req.headers, `${req.protocol}://${req.host}`),
+    info: describeRequest({
+      method: req.method,
+      target: req.url,
+      headers: req.headers,
+      origin: `${req.protocol}://${req.host}`,
+      raw: req,
+    }),
     raw: reply.raw,
     response: reply,
     addHeaders: (headers) => {
       for (const [name, value] of headers) reply.header(name, value)
     },
-    stripConditional: () => {
-      for (const name of CONDITIONAL_REQUEST_HEADERS) delete req.raw.headers[name]
-    },
+    stripConditional: () => deleteConditionalHeaders(req.raw.headers),
     dispatch: (extra) => {
       req.server
         .inject({
           method: 'GET',
           url: req.url,
-          headers: withoutValidators(req.headers, extra),
+          headers: withoutConditionalHeaders(req.headers, extra),
           remoteAddress: req.raw.socket.remoteAddress,
         })
         .catch(() => {})
     },
   }
-}
-
-function detachedRequest(url: string, headers: IncomingHttpHeaders, peer: Socket): IncomingMessage {
-  // The original's address and TLS flag, so `trust proxy` reads the copy's forwarding headers as it did the original's.
-  const message = new IncomingMessage(detachedSocket(peer))
-  message.method = 'GET'
-  message.url = url
-  message.headers = headers
-  message.push(null)
-  return message
 }
 
 /** Writes a complete answer (stats, a hit) through the platform's own response object. */
@@ -142,9 +123,6 @@ export function writeAnswer(response: unknown, answer: OutgoingResponse): void {
     code(status: number): { send(body?: unknown): unknown }
   }
   for (const name of Object.keys(reply.getHeaders())) reply.removeHeader(name)
-  const grouped = new Map<string, string[]>()
-  for (const [name, value] of answer.headers) grouped.set(name, [...(grouped.get(name) ?? []), value])
-  for (const [name, values] of grouped)
-    reply.header(name, values.length === 1 ? (values[0] as string) : values)
+  for (const [name, value] of groupHeaders(answer.headers)) reply.header(name, value)
   reply.code(answer.status).send(answer.body === null ? undefined : Buffer.from(answer.body))
 }
