@@ -53,32 +53,42 @@ export class ListKeyspace<Key, V extends string | number> extends CollectionKeys
   /** Puts `values` at the head, one after the other (so the last given ends up first); resolves to the new length. */
   async pushLeft(key: Key, ...values: V[]): Promise<number> {
     const full = this.fullKey(key)
-    return this.backend().push(full, 'left', this.encodeAll(values), this.expiryOf(undefined))
+    return this.op('pushLeft', full, (backend, full) =>
+      backend.push(full, 'left', this.encodeAll(values), this.expiryOf(undefined)),
+    )
   }
 
   /** Appends `values` at the tail, in order; resolves to the new length. */
   async pushRight(key: Key, ...values: V[]): Promise<number> {
     const full = this.fullKey(key)
-    return this.backend().push(full, 'right', this.encodeAll(values), this.expiryOf(undefined))
+    return this.op('pushRight', full, (backend, full) =>
+      backend.push(full, 'right', this.encodeAll(values), this.expiryOf(undefined)),
+    )
   }
 
   /** Removes and returns the first item (`undefined` when empty); the last pop removes the key. */
   async popLeft(key: Key): Promise<V | undefined> {
-    const text = await this.backend().pop(this.fullKey(key), 'left')
-    return text === undefined ? undefined : this.codec.decode(text)
+    return this.op('popLeft', this.fullKey(key), async (backend, full) => {
+      const text = await backend.pop(full, 'left')
+      return text === undefined ? undefined : this.codec.decode(text)
+    })
   }
 
   /** Removes and returns the last item (`undefined` when empty); the last pop removes the key. */
   async popRight(key: Key): Promise<V | undefined> {
-    const text = await this.backend().pop(this.fullKey(key), 'right')
-    return text === undefined ? undefined : this.codec.decode(text)
+    return this.op('popRight', this.fullKey(key), async (backend, full) => {
+      const text = await backend.pop(full, 'right')
+      return text === undefined ? undefined : this.codec.decode(text)
+    })
   }
 
   /** Items `start` to `stop`, both included; negative indexes count from the end (`0, -1` is all). */
   async getRange(key: Key, start: number, stop: number): Promise<V[]> {
     const full = this.fullKey(key)
-    const texts = await this.backend().listRange(full, integer(start, 'start'), integer(stop, 'stop'))
-    return texts.map((text) => this.codec.decode(text))
+    return this.op('getRange', full, async (backend, full) => {
+      const texts = await backend.listRange(full, integer(start, 'start'), integer(stop, 'stop'))
+      return texts.map((text) => this.codec.decode(text))
+    })
   }
 
   /** Every item, in order (empty when the key is absent). */
@@ -88,7 +98,7 @@ export class ListKeyspace<Key, V extends string | number> extends CollectionKeys
 
   /** Number of items (0 when absent). */
   async length(key: Key): Promise<number> {
-    return this.backend().listLength(this.fullKey(key))
+    return this.op('length', this.fullKey(key), (backend, full) => backend.listLength(full))
   }
 }
 
@@ -97,29 +107,33 @@ export class SetKeyspace<Key, V extends string | number> extends CollectionKeysp
   /** Adds `members`; resolves to how many were not there yet. */
   async add(key: Key, ...members: V[]): Promise<number> {
     const full = this.fullKey(key)
-    return this.backend().setAdd(full, this.encodeAll(members), this.expiryOf(undefined))
+    return this.op('add', full, (backend, full) =>
+      backend.setAdd(full, this.encodeAll(members), this.expiryOf(undefined)),
+    )
   }
 
   /** Removes `members`; resolves to how many were there. The last removal removes the key. */
   async remove(key: Key, ...members: V[]): Promise<number> {
     const full = this.fullKey(key)
-    return this.backend().setRemove(full, this.encodeAll(members))
+    return this.op('remove', full, (backend, full) => backend.setRemove(full, this.encodeAll(members)))
   }
 
   /** True when `member` is in the set. */
   async contains(key: Key, member: V): Promise<boolean> {
     const full = this.fullKey(key)
-    return this.backend().setContains(full, this.codec.encode(member))
+    return this.op('contains', full, (backend, full) => backend.setContains(full, this.codec.encode(member)))
   }
 
   /** Every member, in no particular order (empty when absent). */
   async members(key: Key): Promise<V[]> {
-    const texts = await this.backend().setMembers(this.fullKey(key))
-    return texts.map((text) => this.codec.decode(text))
+    return this.op('members', this.fullKey(key), async (backend, full) => {
+      const texts = await backend.setMembers(full)
+      return texts.map((text) => this.codec.decode(text))
+    })
   }
 
   /** Number of members (0 when absent). */
   async size(key: Key): Promise<number> {
-    return this.backend().setSize(this.fullKey(key))
+    return this.op('size', this.fullKey(key), (backend, full) => backend.setSize(full))
   }
 }

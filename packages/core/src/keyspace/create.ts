@@ -78,6 +78,7 @@ export function createKeyspace<P extends string, K extends KeyspaceKind>(
   if (options.defaultExpiry !== undefined) assertExpiry(options.defaultExpiry, 'defaultExpiry')
   const context: KeyspaceContext = {
     engine: view.engine,
+    view,
     backend: backendOf(view.engine),
     pattern: new KeyPattern(options.pattern),
     prefix: KEYSPACE_PREFIX + view.namespace,

@@ -3,6 +3,8 @@
 
 import { CacheKeyExistsError, CacheMissError, ValidationError } from '../errors.ts'
 import type { StackEngine } from '../stack/engine.ts'
+import { operationChannel } from '../stack/tracing.ts'
+import type { StackView } from '../stack/view.ts'
 import { KEYSPACE_PREFIX, type KeyspaceBackend } from './backend.ts'
 import { assertExpiry, type Expiry, type ExpiryAction, expiryAction } from './expiry.ts'
 import type { KeyPattern } from './pattern.ts'
@@ -16,6 +18,8 @@ export interface WriteOptions {
 /** What a keyspace is built from (see `createKeyspace`). */
 export interface KeyspaceContext {
   readonly engine: StackEngine
+  /** The view the keyspace was made on: its namespace is part of the keys, and traces name it. */
+  readonly view: StackView
   readonly backend: KeyspaceBackend
   readonly pattern: KeyPattern
   /** `__cs:ks:` + the namespace path: put in front of every key. */
@@ -48,19 +52,21 @@ export class Keyspace<Key> {
 
   /** Removes the key; true when it existed. */
   async delete(key: Key): Promise<boolean> {
-    return this.backend().delete(this.fullKey(key))
+    return this.op('delete', this.fullKey(key), (backend, full) => backend.delete(full))
   }
 
   /** Sets the key's expiry (`keepTtl` changes nothing); false when there is no such key. */
   async expire(key: Key, expiry: Expiry): Promise<boolean> {
     assertExpiry(expiry, 'expiry')
     const full = this.fullKey(key)
-    return this.backend().expire(full, expiryAction(expiry, this.#context.engine.clock.now()))
+    return this.op('expire', full, (backend, full) =>
+      backend.expire(full, expiryAction(expiry, this.#context.engine.clock.now())),
+    )
   }
 
   /** Remaining lifetime in ms, `Infinity` when the key never expires, `undefined` when there is no key. */
   async ttl(key: Key): Promise<number | undefined> {
-    return this.backend().ttl(this.fullKey(key))
+    return this.op('ttl', this.fullKey(key), (backend, full) => backend.ttl(full))
   }
 
   /** What a kind's constructor takes after the context (`withExpiry` builds a copy with them). */
@@ -73,10 +79,26 @@ export class Keyspace<Key> {
     return this.#context.prefix + this.#context.pattern.keyOf(key)
   }
 
-  /** The backend, once the stack is known to be open. */
-  protected backend(): KeyspaceBackend {
-    this.#context.engine.assertOpen()
-    return this.#context.backend
+  /**
+   * Runs one operation on the backend once the stack is known to be open, published on
+   * `cachestack:operation` as `keyspace` (with `command`) when somebody subscribes.
+   */
+  protected op<R>(
+    command: string,
+    full: string,
+    run: (backend: KeyspaceBackend, full: string) => Promise<R>,
+  ): Promise<R> {
+    const context = this.#context
+    try {
+      context.engine.assertOpen()
+      if (!operationChannel.hasSubscribers) return run(context.backend, full)
+      return context.view.trace(
+        () => ({ operation: 'keyspace', command, key: visible(full) }),
+        async () => run(context.backend, full),
+      )
+    } catch (error) {
+      return Promise.reject(error)
+    }
   }
 
   /**
@@ -110,38 +132,36 @@ export abstract class ValueKeyspace<Key, Value> extends Keyspace<Key> {
 
   /** The value, or `undefined` when there is none. */
   async get(key: Key): Promise<Value | undefined> {
-    const text = await this.backend().get(this.fullKey(key))
-    return text === undefined ? undefined : this.decode(text)
+    return this.op('get', this.fullKey(key), async (backend, full) => {
+      const text = await backend.get(full)
+      return text === undefined ? undefined : this.decode(text)
+    })
   }
 
   /** Stores the value (with the write's or the keyspace's expiry; none removes an old one). */
   async set(key: Key, value: Value, options?: WriteOptions): Promise<void> {
     const full = this.fullKey(key)
-    await this.backend().set(full, this.encode(value), this.expiryOf(options, 'persist'))
+    await this.op('set', full, (backend, full) =>
+      backend.set(full, this.encode(value), this.expiryOf(options, 'persist')),
+    )
   }
 
   /** Stores the value only when the key holds none; `CacheKeyExistsError` otherwise. */
   async setIfNotExists(key: Key, value: Value, options?: WriteOptions): Promise<void> {
     const full = this.fullKey(key)
-    const written = await this.backend().set(
-      full,
-      this.encode(value),
-      this.expiryOf(options, 'persist'),
-      'nx',
-    )
-    if (!written) throw new CacheKeyExistsError(visible(full))
+    await this.op('setIfNotExists', full, async (backend, full) => {
+      const written = await backend.set(full, this.encode(value), this.expiryOf(options, 'persist'), 'nx')
+      if (!written) throw new CacheKeyExistsError(visible(full))
+    })
   }
 
   /** Stores the value only when the key already holds one; `CacheMissError` otherwise. */
   async replace(key: Key, value: Value, options?: WriteOptions): Promise<void> {
     const full = this.fullKey(key)
-    const written = await this.backend().set(
-      full,
-      this.encode(value),
-      this.expiryOf(options, 'persist'),
-      'xx',
-    )
-    if (!written) throw new CacheMissError(visible(full))
+    await this.op('replace', full, async (backend, full) => {
+      const written = await backend.set(full, this.encode(value), this.expiryOf(options, 'persist'), 'xx')
+      if (!written) throw new CacheMissError(visible(full))
+    })
   }
 }
 

@@ -9,13 +9,17 @@ export class StringKeyspace<Key> extends ValueKeyspace<Key, string> {
   /** Appends to the value (an absent key starts empty); resolves to the new length in bytes. */
   async append(key: Key, value: string, options?: WriteOptions): Promise<number> {
     const full = this.fullKey(key)
-    return this.backend().append(full, this.encode(value), this.expiryOf(options))
+    return this.op('append', full, (backend, full) =>
+      backend.append(full, this.encode(value), this.expiryOf(options)),
+    )
   }
 
   /** The bytes from `start` to `end`, both included; negative offsets count from the end (`-1` is the last). */
   async getRange(key: Key, start: number, end: number): Promise<string> {
     const full = this.fullKey(key)
-    return this.backend().getRange(full, integer(start, 'start'), integer(end, 'end'))
+    return this.op('getRange', full, (backend, full) =>
+      backend.getRange(full, integer(start, 'start'), integer(end, 'end')),
+    )
   }
 
   /** Overwrites from byte `offset` (padding with zero bytes past the end); resolves to the new length. */
@@ -23,12 +27,14 @@ export class StringKeyspace<Key> extends ValueKeyspace<Key, string> {
     const full = this.fullKey(key)
     const at = integer(offset, 'offset')
     if (at < 0) throw new ValidationError(`"offset" must be 0 or more; got ${at}`, 'offset')
-    return this.backend().setRange(full, at, this.encode(value), this.expiryOf(options))
+    return this.op('setRange', full, (backend, full) =>
+      backend.setRange(full, at, this.encode(value), this.expiryOf(options)),
+    )
   }
 
   /** Length of the value in bytes (0 when absent). */
   async strlen(key: Key): Promise<number> {
-    return this.backend().strlen(this.fullKey(key))
+    return this.op('strlen', this.fullKey(key), (backend, full) => backend.strlen(full))
   }
 
   protected encode(value: string): string {
@@ -47,13 +53,17 @@ export class IntKeyspace<Key> extends ValueKeyspace<Key, number> {
   /** Adds `amount` (default 1) and resolves to the new value. */
   async increment(key: Key, amount = 1, options?: WriteOptions): Promise<number> {
     const full = this.fullKey(key)
-    return this.backend().incrBy(full, this.#amount(amount), this.expiryOf(options))
+    return this.op('increment', full, (backend, full) =>
+      backend.incrBy(full, this.#amount(amount), this.expiryOf(options)),
+    )
   }
 
   /** Subtracts `amount` (default 1) and resolves to the new value. */
   async decrement(key: Key, amount = 1, options?: WriteOptions): Promise<number> {
     const full = this.fullKey(key)
-    return this.backend().incrBy(full, -this.#amount(amount), this.expiryOf(options))
+    return this.op('decrement', full, (backend, full) =>
+      backend.incrBy(full, -this.#amount(amount), this.expiryOf(options)),
+    )
   }
 
   protected encode(value: number): string {
@@ -81,13 +91,17 @@ export class FloatKeyspace<Key> extends ValueKeyspace<Key, number> {
   /** Adds `amount` (default 1) and resolves to the new value. */
   async increment(key: Key, amount = 1, options?: WriteOptions): Promise<number> {
     const full = this.fullKey(key)
-    return this.backend().incrByFloat(full, finite(amount, 'amount'), this.expiryOf(options))
+    return this.op('increment', full, (backend, full) =>
+      backend.incrByFloat(full, finite(amount, 'amount'), this.expiryOf(options)),
+    )
   }
 
   /** Subtracts `amount` (default 1) and resolves to the new value. */
   async decrement(key: Key, amount = 1, options?: WriteOptions): Promise<number> {
     const full = this.fullKey(key)
-    return this.backend().incrByFloat(full, -finite(amount, 'amount'), this.expiryOf(options))
+    return this.op('decrement', full, (backend, full) =>
+      backend.incrByFloat(full, -finite(amount, 'amount'), this.expiryOf(options)),
+    )
   }
 
   protected encode(value: number): string {

@@ -27,6 +27,7 @@ export type OperationName =
   | 'lock'
   | 'unlock'
   | 'rateLimit'
+  | 'keyspace'
 
 /**
  * What subscribers of `cachestack:operation` receive for each operation: the same object on `start`,
@@ -40,6 +41,8 @@ export interface OperationContext {
   key?: string | undefined
   /** Same form as `key`, for `mget`, `mset` and `deleteMany`. */
   keys?: readonly string[] | undefined
+  /** `keyspace`: the keyspace operation (`increment`, `pushLeft`, `members`...). */
+  command?: string | undefined
   /** The namespace path of the view (`''` for the root). */
   namespace: string
   /** The root `CacheStack` (shared by its namespace views): tells stacks apart on the one channel. */
