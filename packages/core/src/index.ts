@@ -56,6 +56,7 @@ export type { MemoryEviction, MemoryLayerOptions, MemoryValueMode } from './laye
 export { MemoryLayer } from './layers/memory-layer.ts'
 export type { PostgresLayerOptions } from './layers/postgres-layer.ts'
 export { PostgresLayer, PostgresTimeoutError } from './layers/postgres-layer.ts'
+export type { BudgetUsage, RedisBudget } from './layers/redis-budget.ts'
 export type { RedisLayerOptions } from './layers/redis-layer.ts'
 export { RedisLayer } from './layers/redis-layer.ts'
 export type {
