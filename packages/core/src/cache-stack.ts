@@ -108,18 +108,9 @@ class CacheView extends BulkMethods {
       const sampled = sampleHit(++this.#l1Reads)
       const started = sampled ? performance.now() : 0
       const entry = l1.get(full) as CacheEntry | undefined
-      if (entry instanceof Promise) {
-        // An asynchronous local layer (disk): its answer is no use here, and reading it here and again
-        // in readKey cost a second file read on every hit. Its failure is readKey's to report.
-        entry.catch(() => {})
-        engine.l1 = undefined
-      }
-      if (
-        entry !== undefined &&
-        entry.missing === undefined &&
-        entry.sliding === undefined &&
-        !(entry instanceof Promise)
-      ) {
+      // A promise (an asynchronous local layer) has no freshUntil, so it never passes the hit test:
+      // it is recognised after it, off the hit path (two instanceof checks less per hit).
+      if (entry !== undefined && entry.missing === undefined && entry.sliding === undefined) {
         const now = engine.clock.now()
         if (now < entry.freshUntil && (entry.tags === undefined || engine.tags.check(entry) > now)) {
           const metrics = engine.metrics
@@ -131,6 +122,12 @@ class CacheView extends BulkMethods {
           if (operationChannel.hasSubscribers)
             return reads.tracedHit(this.#view, key, entry.value as T, l1.name, options)
           return Promise.resolve(entry.value as T)
+        }
+        if (entry instanceof Promise) {
+          // An asynchronous local layer (disk): its answer is no use here, and reading it here and
+          // again in readKey cost a second file read on every hit. Its failure is readKey's to report.
+          ;(entry as Promise<unknown>).catch(() => {})
+          engine.l1 = undefined
         }
       }
     }
