@@ -3,6 +3,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { createTestCluster, createTestRedis, uniquePrefix } from '../../../../tools/test-redis.ts'
 import { CacheStack } from '../cache-stack.ts'
 import { LayerError, LockNotAcquiredError, ValidationError } from '../errors.ts'
+import { MemcachedLayer } from '../layers/memcached-layer.ts'
 import { MemoryLayer } from '../layers/memory-layer.ts'
 import { RedisLayer } from '../layers/redis-layer.ts'
 
@@ -176,6 +177,19 @@ describe('lock options', () => {
       'did you mean "autoExtend"?',
     )
     await expect(cache.lock('k', undefined as never)).rejects.toMatchObject({ option: 'options' })
+  })
+
+  it('refuses a stack whose shared layer is not Redis: a per-process lock would not hold across instances', async () => {
+    const stack = new CacheStack([
+      new MemoryLayer(),
+      new MemcachedLayer({
+        servers: process.env.CACHESTACK_TEST_MEMCACHED!,
+        prefix: uniquePrefix('lock-mc'),
+      }),
+    ])
+    caches.push(stack)
+    await expect(stack.lock('k', { ttl: '1s' })).rejects.toMatchObject({ option: 'layers' })
+    await expect(stack.rateLimit({ key: 'k', limit: 1, window: '1s' })).rejects.toThrow('need a RedisLayer')
   })
 
   it('fails with a LayerError, never "acquired", when Redis does not answer', async () => {
