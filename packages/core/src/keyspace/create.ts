@@ -94,7 +94,12 @@ export function createKeyspace<P extends string, K extends KeyspaceKind>(
 export async function clearKeyspaces(engine: StackEngine, namespace: string): Promise<void> {
   const backend = backends.get(engine)
   if (backend === undefined || (namespace === '' && backend.kind === 'redis')) return
-  await backend.clear(KEYSPACE_PREFIX + namespace)
+  try {
+    await backend.clear(KEYSPACE_PREFIX + namespace)
+  } catch (error) {
+    // As for the entries of a layer that fails (best-effort writes), the failure is reported, not thrown.
+    engine.emitter.emitError(error, 'clear')
+  }
 }
 
 /**

@@ -42,6 +42,29 @@ describe('keyspaces while Redis is away', () => {
     expect(await counters.increment({ id: 'a' })).toBe(3)
     await cache.disconnect()
   })
+
+  it('clear() while Redis is away resolves (best effort, as for entries) and reports the keyspace failure', async () => {
+    await client.ping()
+    const cache = new CacheStack([
+      new MemoryLayer(),
+      new RedisLayer({ client, prefix: 'ks2:', commandTimeout: 200 }),
+    ])
+    const counters = cache.namespace('n').keyspace({ kind: 'int', pattern: 'c/:id' })
+    await counters.increment({ id: 'a' })
+    const errors: string[] = []
+    cache.on('error', ({ operation }) => void errors.push(operation))
+    server.pause()
+    try {
+      await cache.namespace('n').clear()
+    } finally {
+      server.resume()
+    }
+    expect(errors).toContain('clear')
+    await client.ping()
+    await cache.namespace('n').clear()
+    expect(await counters.get({ id: 'a' })).toBeUndefined()
+    await cache.disconnect()
+  })
 })
 
 describe('keyspace backends', () => {
