@@ -140,6 +140,5 @@ function invalidationKind(event: CacheEvents['invalidate']): string {
   if (event.tags !== undefined) return 'tags'
   if (event.prefix !== undefined) return 'prefix'
   if (event.pattern !== undefined) return 'pattern'
-  if (event.keys !== undefined) return 'keys'
   return 'other'
 }

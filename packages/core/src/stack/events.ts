@@ -18,9 +18,9 @@ export interface CacheEvents {
   backfill: { key: string; fromLayer: string; toLayer: string }
   refresh: { key: string }
   'refresh-error': { key: string; error: unknown }
-  invalidate: { tags?: string[]; prefix?: string; pattern?: string; keys?: string[]; mode?: 'hard' | 'soft' }
-  'bus-publish': { type: string; count?: number }
-  'bus-receive': { type: string; from?: string }
+  invalidate: { tags?: string[]; prefix?: string; pattern?: string; mode?: 'hard' | 'soft' }
+  'bus-publish': { type: string }
+  'bus-receive': { type: string }
   'layer-degraded': { layer: string; error: unknown }
   'layer-recovered': { layer: string }
   error: { error: unknown; operation: string; key?: string }
