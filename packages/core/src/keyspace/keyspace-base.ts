@@ -2,6 +2,7 @@
 // every kind has (delete, expire, ttl); `ValueKeyspace` adds get/set and the conditional writes.
 
 import { CacheKeyExistsError, CacheMissError, ValidationError } from '../errors.ts'
+import { assertKnownOptions, optionNames } from '../internal/known-options.ts'
 import type { StackEngine } from '../stack/engine.ts'
 import { operationChannel } from '../stack/tracing.ts'
 import type { StackView } from '../stack/view.ts'
@@ -14,6 +15,8 @@ export interface WriteOptions {
   /** Overrides the keyspace's `defaultExpiry` for this write. */
   expiry?: Expiry | undefined
 }
+
+const WRITE_OPTION_NAMES = optionNames<WriteOptions>({ expiry: true })
 
 /** What a keyspace is built from (see `createKeyspace`). */
 export interface KeyspaceContext {
@@ -110,11 +113,7 @@ export class Keyspace<Key> {
       if (typeof options !== 'object' || options === null) {
         throw new ValidationError('Write options must be an object such as { expiry }', 'options')
       }
-      for (const name in options) {
-        if (name !== 'expiry') {
-          throw new ValidationError(`"${name}" is not an option of a keyspace write (known: expiry)`, name)
-        }
-      }
+      assertKnownOptions(options, WRITE_OPTION_NAMES, 'an option of a keyspace write')
     }
     const expiry = options?.expiry ?? this.#context.defaultExpiry
     if (expiry === undefined) return fallback

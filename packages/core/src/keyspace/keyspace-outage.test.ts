@@ -6,6 +6,7 @@ import { CommandTimeoutError, LayerError, RedisUnavailableError, ValidationError
 import { MemoryLayer } from '../layers/memory-layer.ts'
 import { PostgresLayer } from '../layers/postgres-layer.ts'
 import { RedisLayer } from '../layers/redis-layer.ts'
+import { expireIn } from './expiry.ts'
 
 describe('keyspaces while Redis is away', () => {
   let server: Awaited<ReturnType<typeof startPausableRedis>>
@@ -75,7 +76,7 @@ describe('keyspace backends', () => {
     return cache.disconnect()
   })
 
-  it('options are checked with "did you mean"', () => {
+  it('options are checked with "did you mean"', async () => {
     const cache = new CacheStack()
     expect(() => cache.keyspace({ kind: 'int', pattern: 'c/:id', defaultExpiri: 1 } as never)).toThrow(
       /"defaultExpiri" is not an option of keyspace\(\); did you mean "defaultExpiry"\?/,
@@ -85,6 +86,10 @@ describe('keyspace backends', () => {
     expect(() => cache.keyspace({ kind: 'int', pattern: 'a/:x/:x' })).toThrow(/twice/)
     expect(() => cache.keyspace({ kind: 'int', pattern: 'c', defaultExpiry: 1000 as never })).toThrow(
       /expireIn/,
+    )
+    const counters = cache.keyspace({ kind: 'int', pattern: 'c' })
+    await expect(counters.increment({}, 1, { expiry: expireIn(1), expirey: 1 } as never)).rejects.toThrow(
+      /"expirey" is not an option of a keyspace write; did you mean "expiry"\?/,
     )
   })
 })
