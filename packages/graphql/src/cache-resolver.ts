@@ -80,14 +80,14 @@ export function cacheResolver<TParent = any, TArgs = any, TContext = any, TResul
   if (session !== undefined) coreOptions.session = (call) => session(call.context)
   if (bypass !== undefined) coreOptions.bypass = (_args, call) => bypass(call.parent, call.args, call.context)
   // Validates every option now, at startup, rather than at the first call.
-  build({ ...coreOptions, name: RESOLVER_KEY_PREFIX })
+  new OperationCacheClass({ ...coreOptions, name: RESOLVER_KEY_PREFIX }, 'cacheResolver()')
   const byField = new Map<string, OperationCache<Args, Call, unknown>>()
 
   return async (parent, args, context, info) => {
     const field = `${info.parentType.name}.${info.fieldName}`
     let op = byField.get(field)
     if (op === undefined) {
-      op = build({ ...coreOptions, name: RESOLVER_KEY_PREFIX + field })
+      op = new OperationCacheClass({ ...coreOptions, name: RESOLVER_KEY_PREFIX + field }, 'cacheResolver()')
       byField.set(field, op)
     }
     const identity =
@@ -114,18 +114,4 @@ function defaultIdentity(parent: unknown, args: unknown, info: GraphQLResolveInf
   if (typeof id === 'string' || typeof id === 'number') return { id, args }
   // Without an id, two parents could share one entry: refuse instead of guessing.
   throw new ValidationError(`cacheResolver() on ${field} needs a "key": its parent has no id`, 'key')
-}
-
-function build(options: OperationCacheOptions<Args, Call, unknown>): OperationCache<Args, Call, unknown> {
-  try {
-    return new OperationCacheClass(options)
-  } catch (error) {
-    if (error instanceof ValidationError) {
-      throw new ValidationError(
-        error.message.replace('an OperationCache option', 'an option of cacheResolver()'),
-        error.option,
-      )
-    }
-    throw error
-  }
 }

@@ -1,6 +1,6 @@
 import {
   type Duration,
-  type OperationCache,
+  OperationCache,
   type OperationCacheOptions,
   type OperationState,
   type OperationStore,
@@ -11,7 +11,7 @@ import {
 } from '@cachestack/core'
 import type { TRPCMiddlewareFunction } from '@trpc/server'
 import { recordCall } from './call-records.ts'
-import { assertOptionalFunction, assertOptionsObject, operationCache } from './options.ts'
+import { assertOptionalFunction, assertOptionsObject } from './options.ts'
 import { configurationError, toTRPCError } from './trpc-error.ts'
 
 /** Options of `cacheMiddleware`; every other `getOrSet` option (`timeout`, `hardTimeout`...) is passed to the stack. */
@@ -66,13 +66,16 @@ export function cacheMiddleware<TContext = any, TInput = any, TOutput = any>(
   if (bypass !== undefined) coreOptions.bypass = (_args, c) => bypass(c.input as TInput, c.ctx as TContext)
   if (session !== undefined) coreOptions.session = (c) => session(c.ctx as TContext)
   // Validates every option now, at startup, rather than at the first call.
-  operationCache<Args, Context, unknown>({ ...coreOptions, name: PROCEDURE_KEY_PREFIX }, 'cacheMiddleware()')
+  new OperationCache<Args, Context, unknown>(
+    { ...coreOptions, name: PROCEDURE_KEY_PREFIX },
+    'cacheMiddleware()',
+  )
   const maxAge = maxAgeOf(options.ttl)
   const byPath = new Map<string, OperationCache<Args, Context, unknown>>()
   const forPath = (path: string) => {
     let op = byPath.get(path)
     if (op === undefined) {
-      op = operationCache<Args, Context, unknown>(
+      op = new OperationCache<Args, Context, unknown>(
         { ...coreOptions, name: PROCEDURE_KEY_PREFIX + path },
         'cacheMiddleware()',
       )

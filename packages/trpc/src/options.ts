@@ -1,25 +1,4 @@
-import { OperationCache, type OperationCacheOptions, ValidationError } from '@cachestack/core'
-
-/**
- * Builds the operation cache behind a middleware, naming the middleware in the error a wrong option
- * raises (core names its own `OperationCache` otherwise).
- */
-export function operationCache<Args extends readonly unknown[], Ctx, T>(
-  options: OperationCacheOptions<Args, Ctx, T>,
-  what: string,
-): OperationCache<Args, Ctx, T> {
-  try {
-    return new OperationCache(options)
-  } catch (error) {
-    if (error instanceof ValidationError) {
-      throw new ValidationError(
-        error.message.replace('an OperationCache option', `an option of ${what}`),
-        error.option,
-      )
-    }
-    throw error
-  }
-}
+import { ValidationError } from '@cachestack/core'
 
 /** Refuses a non-object options argument and the options named in `own` that are not functions. */
 export function assertOptionsObject(

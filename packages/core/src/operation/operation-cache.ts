@@ -89,10 +89,14 @@ export class OperationCache<Args extends readonly unknown[] = unknown[], Ctx = u
   readonly #bypass: OperationCacheOptions<Args, Ctx, T>['bypass']
   readonly #read: ReadOptions | undefined
 
-  constructor(options: OperationCacheOptions<Args, Ctx, T>) {
+  /**
+   * `caller` names the adapter function in the error an unknown option raises (`'cacheMiddleware()'`:
+   * "... is not an option of cacheMiddleware()"), so its users read their own API's name.
+   */
+  constructor(options: OperationCacheOptions<Args, Ctx, T>, caller?: string) {
     if (!options || typeof options !== 'object')
       throw new ValidationError('options must be an object', 'options')
-    assertKnownOptions(options, KNOWN_OPTIONS, 'an OperationCache option')
+    assertKnownOptions(options, KNOWN_OPTIONS, caller ? `an option of ${caller}` : 'an OperationCache option')
     const { cache, name, scope = 'public', session, tags, invalidates, bypass } = options
     if (!cache || typeof cache.getOrSet !== 'function' || typeof cache.invalidateByTags !== 'function') {
       throw new ValidationError('"cache" must be a CacheStack or a namespace of one', 'cache')
