@@ -16,7 +16,10 @@ const send = client.sendCommand.bind(client)
 }
 const layers: CacheLayer[] = [new MemoryLayer({ maxItems: 100_000 })]
 if (tier !== 'memory') layers.push(new RedisLayer({ client, prefix: `inv${Date.now()}:` }))
-const bus = tier === 'memory' ? undefined : new RedisBus({ client: new Redis({ port }), channel: 'probe' })
+const bus =
+  tier === 'memory' || process.env.NOBUS
+    ? undefined
+    : new RedisBus({ client: new Redis({ port }), channel: 'probe' })
 const cache = new CacheStack(layers, { ttl: 600_000, ...(bus ? { bus } : {}) })
 await cache.ready()
 for (let i = 0; i < entries; i++) await cache.set(`e${i}`, { i }, { tags: ['hot'] })
