@@ -76,10 +76,11 @@ export function Cacheable(options: CacheableOptions = {}): MethodDecorator {
   const config = normalize(options)
   return (target, propertyKey, descriptor) =>
     replaceMethod(target, propertyKey, descriptor, 'Cacheable', (original, label) => {
-      const tags = config.tags
+      const { key, tags } = config
       const operations = operationsFor<unknown[], unknown>((cache) => ({
         cache,
-        name: typeof config.key === 'string' ? config.key : label,
+        name: typeof key === 'string' ? key : label,
+        ...(typeof key === 'function' ? { key: (args) => key(...args) } : {}),
         ...config.entry,
         ...(tags === undefined
           ? {}
@@ -98,19 +99,6 @@ export function Cacheable(options: CacheableOptions = {}): MethodDecorator {
         }
         if (!cache) return run()
         try {
-          if (typeof config.key === 'function') {
-            if (typeof tags !== 'function')
-              return await cache.getOrSet(config.key(...args), run, { ...config.entry, tags })
-            return await cache.getOrSet(
-              config.key(...args),
-              async (ctx) => {
-                const value = await run()
-                ctx.setOptions({ tags: [...tags(value, ...args)] })
-                return value
-              },
-              config.entry,
-            )
-          }
           return (await operations(cache).query(args, undefined, run)).value
         } catch (error) {
           if (failure) throw failure.error

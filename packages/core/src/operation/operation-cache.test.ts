@@ -207,3 +207,26 @@ describe('OperationCache options', () => {
     }
   })
 })
+
+describe('OperationCache key option', () => {
+  it('stores a call under the key function’s whole key, a private one with the session hash appended', async () => {
+    const cache = stack()
+    const shared = operation(cache, { key: ([id]) => `user/${id}` })
+    expect(await shared.keyOf([7], {})).toBe('user/7')
+    await shared.query([7], {}, () => 'seven')
+    expect(await cache.get('user/7')).toBe('seven')
+    expect((await shared.query([7], {}, () => 'other')).state).toBe('hit')
+    const own = operation(cache, {
+      key: ([id]) => `user/${id}`,
+      scope: 'private',
+      session: (ctx) => ctx.user,
+    })
+    const key = await own.keyOf([7], { user: 'ann' })
+    expect(key).toMatch(/^user\/7 session=[\w-]{22}$/)
+    expect(key).not.toContain('ann')
+  })
+
+  it('refuses a key that is not a function', () => {
+    expect(() => operation(stack(), { key: 'user' as never })).toThrow(ValidationError)
+  })
+})

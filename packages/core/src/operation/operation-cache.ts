@@ -3,7 +3,7 @@ import { assertKnownOptions, joinNames } from '../internal/known-options.ts'
 import type { FactoryContext } from '../stack/factory.ts'
 import { READ_OPTION_NAMES, type ReadOptions } from '../stack/options.ts'
 import { READ_TRACE, type ReadTrace } from '../stack/read-report.ts'
-import { operationKey } from './operation-key.ts'
+import { operationKey, sessionSuffix } from './operation-key.ts'
 
 /**
  * What an operation cache needs from a cache: a `CacheStack` or one of its namespaces. Structural, so
@@ -54,6 +54,11 @@ export interface OperationCacheOptions<
   cache: OperationStore
   /** The operation's name, the first part of every key (`'user.byId'`, `'Query.product'`). */
   name: string
+  /**
+   * The whole key of a call, in place of `name` + canonical arguments (a private call still gets its
+   * session hash appended). @default `name:` + the canonical arguments
+   */
+  key?: (args: Args, context: Ctx) => string
   /** `'private'` keys each entry by a hash of the caller's session (needs `session`). @default 'public' */
   scope?: 'public' | 'private'
   /** Resolves the caller's session for `scope: 'private'`; an empty answer runs the call uncached. */
@@ -68,7 +73,7 @@ export interface OperationCacheOptions<
 
 const BYPASSED = Object.freeze({ reason: 'bypass' as const })
 const NO_SESSION = Object.freeze({ reason: 'no-session' as const })
-const OWN_OPTIONS = new Set(['cache', 'name', 'scope', 'session', 'tags', 'invalidates', 'bypass'])
+const OWN_OPTIONS = new Set(['cache', 'name', 'key', 'scope', 'session', 'tags', 'invalidates', 'bypass'])
 const KNOWN_OPTIONS = joinNames(OWN_OPTIONS, READ_OPTION_NAMES)
 
 /**
@@ -84,6 +89,7 @@ export class OperationCache<Args extends readonly unknown[] = unknown[], Ctx = u
   readonly scope: 'public' | 'private'
   readonly #cache: OperationStore
   readonly #session: OperationCacheOptions<Args, Ctx, T>['session']
+  readonly #key: OperationCacheOptions<Args, Ctx, T>['key']
   readonly #tags: ((result: T, args: Args, context: Ctx) => readonly string[]) | undefined
   readonly #invalidates: OperationTags<Args, Ctx, T> | undefined
   readonly #bypass: OperationCacheOptions<Args, Ctx, T>['bypass']
@@ -97,7 +103,7 @@ export class OperationCache<Args extends readonly unknown[] = unknown[], Ctx = u
     if (!options || typeof options !== 'object')
       throw new ValidationError('options must be an object', 'options')
     assertKnownOptions(options, KNOWN_OPTIONS, caller ? `an option of ${caller}` : 'an OperationCache option')
-    const { cache, name, scope = 'public', session, tags, invalidates, bypass } = options
+    const { cache, name, key, scope = 'public', session, tags, invalidates, bypass } = options
     if (!cache || typeof cache.getOrSet !== 'function' || typeof cache.invalidateByTags !== 'function') {
       throw new ValidationError('"cache" must be a CacheStack or a namespace of one', 'cache')
     }
@@ -106,6 +112,7 @@ export class OperationCache<Args extends readonly unknown[] = unknown[], Ctx = u
     if (scope !== 'public' && scope !== 'private') {
       throw new ValidationError(`"scope" must be 'public' or 'private'; got ${String(scope)}`, 'scope')
     }
+    assertFunction(key, 'key')
     assertFunction(session, 'session')
     assertFunction(bypass, 'bypass')
     if (scope === 'private' && session === undefined) {
@@ -117,6 +124,7 @@ export class OperationCache<Args extends readonly unknown[] = unknown[], Ctx = u
     this.scope = scope
     this.#cache = cache
     this.#session = session
+    this.#key = key
     this.#invalidates = invalidates
     this.#bypass = bypass
     const read: Record<string, unknown> = {}
@@ -184,7 +192,7 @@ export class OperationCache<Args extends readonly unknown[] = unknown[], Ctx = u
   async value(args: Args, context: Ctx, fn: (ctx: FactoryContext<T>) => T | Promise<T>): Promise<T> {
     const key =
       this.#session === undefined && this.#bypass === undefined
-        ? this.#publicKey(args)
+        ? this.#publicKey(args, context)
         : await this.#resolve(args, context)
     if (typeof key !== 'string') return fn(noCacheContext())
     const tags = this.#tags
@@ -212,15 +220,16 @@ export class OperationCache<Args extends readonly unknown[] = unknown[], Ctx = u
     return value
   }
 
-  #publicKey(args: Args): string {
-    return operationKey(this.name, args)
+  #publicKey(args: Args, context: Ctx): string {
+    return this.#key === undefined ? operationKey(this.name, args) : this.#key(args, context)
   }
 
   async #resolve(args: Args, context: Ctx): Promise<string | { reason: OperationBypassReason }> {
     if (this.#bypass?.(args, context) === true) return BYPASSED
-    if (this.scope === 'public') return operationKey(this.name, args)
+    if (this.scope === 'public') return this.#publicKey(args, context)
     const session = await this.#session?.(context)
     if (typeof session !== 'string' || session === '') return NO_SESSION
+    if (this.#key !== undefined) return this.#key(args, context) + sessionSuffix(session)
     return operationKey(this.name, args, session)
   }
 
