@@ -3,25 +3,12 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { testClusterNodes, testRedisUrl, uniquePrefix } from '../../../../tools/test-redis.ts'
 import type { WorkerConfig } from '../distributed/test-fixtures/worker.ts'
-import { startWorker, type Worker } from '../distributed/test-fixtures/workers.ts'
+import { redisTargets, startWorker, type Worker } from '../distributed/test-fixtures/workers.ts'
 
 const PROCESSES = 4
 const TRIES = 50
 
-const targets: [string, () => Pick<WorkerConfig, 'redis' | 'cluster'>][] = [
-  ['a single Redis', () => ({ redis: testRedisUrl() })],
-  [
-    'a Redis Cluster',
-    () => ({
-      redis: testClusterNodes()
-        .map(({ host, port }) => `${host}:${port}`)
-        .join(','),
-      cluster: true,
-    }),
-  ],
-]
-
-describe.each(targets)('locks and rate limits across processes on %s', (_label, target) => {
+describe.each(redisTargets)('locks and rate limits across processes on %s', (_label, target) => {
   const workers: Worker[] = []
   afterEach(async () => {
     await Promise.all(workers.splice(0).map((worker) => worker.stop()))

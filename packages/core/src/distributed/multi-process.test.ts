@@ -2,27 +2,14 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { testClusterNodes, testRedisUrl, uniquePrefix } from '../../../../tools/test-redis.ts'
 import { eventually } from './test-fixtures/helpers.ts'
 import type { WorkerConfig } from './test-fixtures/worker.ts'
-import { startWorker, type Worker } from './test-fixtures/workers.ts'
+import { redisTargets, startWorker, type Worker } from './test-fixtures/workers.ts'
 
 interface Stats {
   factoryCalls: number
   flight?: { acquired: number; expiredChecks: number; notified: number }
 }
 
-const targets: [string, () => Pick<WorkerConfig, 'redis' | 'cluster'>][] = [
-  ['a single Redis', () => ({ redis: testRedisUrl() })],
-  [
-    'a Redis Cluster',
-    () => ({
-      redis: testClusterNodes()
-        .map(({ host, port }) => `${host}:${port}`)
-        .join(','),
-      cluster: true,
-    }),
-  ],
-]
-
-describe.each(targets)('several processes on %s', (_label, target) => {
+describe.each(redisTargets)('several processes on %s', (_label, target) => {
   const workers: Worker[] = []
   afterEach(async () => {
     await Promise.all(workers.splice(0).map((worker) => worker.stop()))

@@ -1,6 +1,7 @@
 // The parent side of worker.ts: start instances as child processes and talk to them.
 import { type ChildProcess, fork } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
+import { testClusterNodes, testRedisUrl } from '../../../../../tools/test-redis.ts'
 import type { WorkerCommand, WorkerConfig } from './worker.ts'
 
 const SCRIPT = fileURLToPath(new URL('./worker.ts', import.meta.url))
@@ -64,3 +65,17 @@ export async function startWorker(config: WorkerConfig): Promise<Worker> {
     },
   }
 }
+
+/** The two servers the multi-process suites race on: one real Redis and a real 3-master Cluster. */
+export const redisTargets: [string, () => Pick<WorkerConfig, 'redis' | 'cluster'>][] = [
+  ['a single Redis', () => ({ redis: testRedisUrl() })],
+  [
+    'a Redis Cluster',
+    () => ({
+      redis: testClusterNodes()
+        .map(({ host, port }) => `${host}:${port}`)
+        .join(','),
+      cluster: true,
+    }),
+  ],
+]
