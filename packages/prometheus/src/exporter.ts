@@ -1,4 +1,4 @@
-import { ValidationError } from '@cachestack/core'
+import { type CacheStats, ValidationError } from '@cachestack/core'
 import { Counter, Gauge, type Registry, type RegistryContentType } from 'prom-client'
 import { DurationHistogram } from './duration-histogram.ts'
 import type { NormalizedOptions } from './options.ts'
@@ -6,6 +6,23 @@ import type { StackSource } from './stack-source.ts'
 
 type Set = (labels: Record<string, string>, value: number) => void
 type Fill = (source: StackSource, set: Set) => void
+type LayerStats = CacheStats['layers'][number]
+type StackCount = { [K in keyof CacheStats]-?: CacheStats[K] extends number ? K : never }[keyof CacheStats]
+type LayerCount = { [K in keyof LayerStats]-?: LayerStats[K] extends number ? K : never }[keyof LayerStats]
+
+/** A stack-wide `getStats()` counter as an ever-growing total, unlabelled. */
+const stackTotal =
+  (field: StackCount): Fill =>
+  (s, set) =>
+    set({}, s.total(field, s.stats()[field]))
+
+/** A per-layer `getStats()` counter as an ever-growing total, labelled by layer. */
+const layerTotal =
+  (field: LayerCount): Fill =>
+  (s, set) => {
+    for (const layer of s.stats().layers)
+      set({ layer: layer.name }, s.total(`${field}:${layer.name}`, layer[field]))
+  }
 
 /**
  * The series of every stack measured in one registry under one prefix. Everything but the duration
@@ -36,43 +53,27 @@ export class Exporter {
       `${p}hits_total`,
       'Reads answered from the cache, by the layer that answered (stale included)',
       ['layer'],
-      (s, set) => {
-        for (const layer of s.stats().layers)
-          set({ layer: layer.name }, s.total(`hits:${layer.name}`, layer.hits))
-      },
+      layerTotal('hits'),
     )
     counter(
       `${p}stale_hits_total`,
       'Reads a layer answered with a stale entry (stale-while-revalidate, grace)',
       ['layer'],
-      (s, set) => {
-        for (const layer of s.stats().layers)
-          set({ layer: layer.name }, s.total(`stale:${layer.name}`, layer.staleHits))
-      },
+      layerTotal('staleHits'),
     )
-    counter(`${p}misses_total`, 'Reads no layer could answer', [], (s, set) =>
-      set({}, s.total('misses', s.stats().misses)),
-    )
+    counter(`${p}misses_total`, 'Reads no layer could answer', [], stackTotal('misses'))
     counter(
       `${p}layer_misses_total`,
       'Reads a layer could not answer (the next layer was asked)',
       ['layer'],
-      (s, set) => {
-        for (const layer of s.stats().layers)
-          set({ layer: layer.name }, s.total(`misses:${layer.name}`, layer.misses))
-      },
+      layerTotal('misses'),
     )
-    counter(`${p}layer_errors_total`, 'Failed layer operations', ['layer'], (s, set) => {
-      for (const layer of s.stats().layers)
-        set({ layer: layer.name }, s.total(`errors:${layer.name}`, layer.errors))
-    })
+    counter(`${p}layer_errors_total`, 'Failed layer operations', ['layer'], layerTotal('errors'))
     counter(`${p}stale_serves_total`, 'Stale values served, by reason', ['reason'], (s, set) => {
       for (const [reason, n] of s.staleServes.counts) set({ reason }, n)
     })
-    counter(`${p}sets_total`, 'Entries written', [], (s, set) => set({}, s.total('sets', s.stats().sets)))
-    counter(`${p}deletes_total`, 'Entries deleted', [], (s, set) =>
-      set({}, s.total('deletes', s.stats().deletes)),
-    )
+    counter(`${p}sets_total`, 'Entries written', [], stackTotal('sets'))
+    counter(`${p}deletes_total`, 'Entries deleted', [], stackTotal('deletes'))
     counter(
       `${p}invalidations_total`,
       'Invalidations, by kind (tags, prefix, pattern, clear) and mode (hard, soft)',
@@ -88,22 +89,20 @@ export class Exporter {
       `${p}factory_runs_total`,
       'Factory runs started (one per key however many callers waited)',
       [],
-      (s, set) => set({}, s.total('factoryRuns', s.stats().factoryRuns)),
+      stackTotal('factoryRuns'),
     )
-    counter(`${p}factory_errors_total`, 'Factory runs that threw', [], (s, set) =>
-      set({}, s.total('factoryErrors', s.stats().factoryErrors)),
-    )
+    counter(`${p}factory_errors_total`, 'Factory runs that threw', [], stackTotal('factoryErrors'))
     counter(
       `${p}background_refreshes_total`,
       'Background refreshes started (stale-while-revalidate, refresh-ahead)',
       [],
-      (s, set) => set({}, s.total('backgroundRefreshes', s.stats().backgroundRefreshes)),
+      stackTotal('backgroundRefreshes'),
     )
     counter(
       `${p}coalesced_waiters_total`,
       'Reads that waited on a factory run another caller had started',
       [],
-      (s, set) => set({}, s.total('coalesced', s.stats().coalesced)),
+      stackTotal('coalesced'),
     )
     counter(
       `${p}bus_messages_total`,
