@@ -96,14 +96,21 @@ export interface CacheLayer {
    * Writes the stack's tag states (entries whose value is `{ hard, soft, sets? }`, times that only move
    * forward) in one round trip: each lands unless the layer holds a state with something later, whose
    * entry is answered instead (`undefined` when it cannot be compared); `force` writes regardless.
-   * Set invalidations older than `keepAfter` are ignored. Optional: without it, tag states are read,
-   * merged and written (two round trips).
+   * Set invalidations older than `keepAfter` are ignored. `announce`, when given, is published on its
+   * channel by the same command (see `client`). Optional: without it, tag states are read, merged and
+   * written (two round trips).
    */
   writeStates?(
     writes: readonly LayerWrite[],
     keepAfter: number | undefined,
     force?: boolean,
+    announce?: { channel: string; payload: string },
   ): Promise<StateWriteResult[]>
+  /**
+   * The client a layer with `writeStates` talks to its server with: a bus publishing on the same server
+   * (`CacheBus.carry`) hands it a tag invalidation's message to publish in the state write. Optional.
+   */
+  readonly client?: unknown
   setMany(writes: readonly LayerWrite[]): Promise<void>
   delete(key: string): Promise<boolean>
   deleteMany(keys: readonly string[]): Promise<number>

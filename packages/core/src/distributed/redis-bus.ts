@@ -2,8 +2,9 @@ import { randomUUID } from 'node:crypto'
 import type { Cluster, Redis } from 'ioredis'
 import { BusError, ValidationError } from '../errors.ts'
 import { assertKnownOptions, optionNames } from '../internal/known-options.ts'
+import { sameRedisServer } from '../layers/redis-commands.ts'
 import { ConnectionWatch, DEFAULT_COMMAND_TIMEOUT } from '../layers/redis-connection.ts'
-import type { BusMessage, CacheBus } from '../stack/bus-message.ts'
+import type { BusCarriage, BusMessage, CacheBus } from '../stack/bus-message.ts'
 import { Subscription } from './subscription.ts'
 import { decode, encode, type RejectReason } from './wire.ts'
 
@@ -190,6 +191,19 @@ export class RedisBus implements CacheBus {
       this.#enqueue(message)
       this.#scheduleRetry()
     })
+  }
+
+  carry(client: unknown, message: BusMessage): BusCarriage | undefined {
+    // Queued messages go first, in order: a message riding another command would overtake them.
+    if (this.#disposed || this.#queue.size > 0 || !sameRedisServer(this.#client, client)) return undefined
+    return {
+      channel: this.channel,
+      payload: encode(message, this.instanceId, this.#secret),
+      done: (published) => {
+        if (published) this.#stats.published++
+        else this.publish(message)
+      },
+    }
   }
 
   async dispose(): Promise<void> {

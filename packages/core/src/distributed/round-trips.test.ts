@@ -6,7 +6,10 @@ import { join } from 'node:path'
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startRedis } from '../../../../tools/test-services.ts'
-import type { CacheStack } from '../cache-stack.ts'
+import { CacheStack } from '../cache-stack.ts'
+import { MemoryLayer } from '../layers/memory-layer.ts'
+import { RedisLayer } from '../layers/redis-layer.ts'
+import { RedisBus } from './redis-bus.ts'
 import { eventually, instance, killRedis } from './test-fixtures/helpers.ts'
 
 let dir: string
@@ -73,5 +76,86 @@ describe('tag invalidation cost', () => {
     const large = await invalidationCost(2000, 'all')
     expect(large).toBe(small)
     expect(small).toBeLessThanOrEqual(9)
+  })
+})
+
+/** The commands a client sends, by name (counted on the client: a script's own calls are not commands sent). */
+function countSent(client: Redis): Map<string, number> {
+  const sent = new Map<string, number>()
+  const send = client.sendCommand.bind(client)
+  ;(client as unknown as { sendCommand: typeof send }).sendCommand = (command, ...rest) => {
+    sent.set(command.name, (sent.get(command.name) ?? 0) + 1)
+    return send(command, ...rest)
+  }
+  return sent
+}
+
+describe('a tag invalidation and its bus message', () => {
+  /** A: memory + Redis on `layerClient`, bus on `busClient`; B: memory + Redis + bus on the test server. */
+  async function twoInstances(layerClient: Redis, busClient: Redis) {
+    const prefix = `carry${Math.random().toString(36).slice(2)}:`
+    const channel = `${prefix}bus`
+    const a = new CacheStack([new MemoryLayer(), new RedisLayer({ client: layerClient, prefix })], {
+      bus: new RedisBus({ client: busClient, channel, signingSecret: 'shared' }),
+    })
+    const b = instance(client, prefix, channel, { bus: { signingSecret: 'shared' } })
+    await Promise.all([a.ready(), b.stack.ready()])
+    await b.stack.set('k', 1, { tags: ['t'] })
+    await a.invalidateByTag('warm-up') // loads the script, so that what follows is the invalidation alone
+    return { a, b, prefix, stacks: [a, b.stack] }
+  }
+
+  it('travel in one command when the bus publishes on the Redis of the shared layer', async () => {
+    const layerClient = new Redis({ port: client.options.port, host: '127.0.0.1' })
+    const busClient = new Redis({ port: client.options.port, host: '127.0.0.1' })
+    const { a, b, prefix, stacks } = await twoInstances(layerClient, busClient)
+    const onLayer = countSent(layerClient)
+    const onBus = countSent(busClient)
+    await a.invalidateByTag('t')
+    expect(Object.fromEntries(onLayer)).toEqual({ evalsha: 1 })
+    expect(Object.fromEntries(onBus)).toEqual({})
+    // The signed message reached B (its L1 copy misses), and the state is in Redis for everyone else.
+    await eventually(async () => expect(await b.stack.get('k')).toBeUndefined())
+    // The same script wrote the state: an instance without the bus, reading Redis, misses too.
+    const reader = new CacheStack([new RedisLayer({ client, prefix })])
+    expect(await reader.get('k')).toBeUndefined()
+    await reader.disconnect()
+    await Promise.all([...stacks.map((stack) => stack.disconnect()), layerClient.quit(), busClient.quit()])
+  })
+
+  it('is published by the bus itself when the write it rode on fails', async () => {
+    const layerClient = new Redis({ port: client.options.port, host: '127.0.0.1' })
+    const busClient = new Redis({ port: client.options.port, host: '127.0.0.1' })
+    const { a, b, stacks } = await twoInstances(layerClient, busClient)
+    const onBus = countSent(busClient)
+    // The layer's connection is gone: its state write fails at once, the bus's connection still works.
+    layerClient.disconnect()
+    await eventually(() => expect(layerClient.status).toBe('end'))
+    await a.invalidateByTag('t')
+    await eventually(async () => expect(await b.stack.get('k')).toBeUndefined())
+    expect(onBus.get('publish')).toBe(1)
+    await Promise.all([...stacks.map((stack) => stack.disconnect()), busClient.quit()])
+  })
+
+  it('go as two commands when the bus is on another Redis', async () => {
+    const other = await startRedis(dir)
+    const busClient = new Redis({ port: other.port, host: '127.0.0.1' })
+    const layerClient = new Redis({ port: client.options.port, host: '127.0.0.1' })
+    const prefix = 'elsewhere:'
+    const a = new CacheStack([new MemoryLayer(), new RedisLayer({ client: layerClient, prefix })], {
+      bus: new RedisBus({ client: busClient, channel: 'c' }),
+    })
+    const b = instance(busClient, prefix, 'c')
+    await Promise.all([a.ready(), b.stack.ready()])
+    await b.stack.set('k', 1, { tags: ['t'] })
+    await a.invalidateByTag('warm-up')
+    const onLayer = countSent(layerClient)
+    const onBus = countSent(busClient)
+    await a.invalidateByTag('t')
+    expect(Object.fromEntries(onLayer)).toEqual({ evalsha: 1 })
+    expect(Object.fromEntries(onBus)).toEqual({ publish: 1 })
+    await eventually(async () => expect(await b.stack.get('k')).toBeUndefined())
+    await Promise.all([a.disconnect(), b.stack.disconnect(), layerClient.quit(), busClient.quit()])
+    await killRedis(other.process)
   })
 })

@@ -21,6 +21,9 @@ export function encode(message: BusMessage, from: string, secret: Buffer | undef
 export function decode(payload: string, self: string, secret: Buffer | undefined): Decoded {
   const dot = payload.indexOf('.')
   if (dot === -1) return { rejected: 'malformed' }
+  // Our own echo (every publish comes back to its sender) is recognised by its opening bytes, before
+  // any signature check or parse: a forged message carrying our id is ignored all the same.
+  if (payload.startsWith(`{"from":${JSON.stringify(self)},`, dot + 1)) return { rejected: 'own' }
   const body = payload.slice(dot + 1)
   if (secret && !verify(body, payload.slice(0, dot), secret)) return { rejected: 'signature' }
   let parsed: unknown

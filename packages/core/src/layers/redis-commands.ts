@@ -13,6 +13,21 @@ export function isCluster(client: Redis | Cluster): client is Cluster {
   return (client as { isCluster?: boolean }).isCluster === true
 }
 
+/**
+ * True when two ioredis clients publish to the same pub/sub: the same client, or two single-server
+ * clients with the same address and user (pub/sub ignores the database number). Clusters and Sentinel
+ * setups only match themselves.
+ */
+export function sameRedisServer(a: unknown, b: unknown): boolean {
+  if (a === b) return true
+  const one = (a as { options?: Record<string, unknown>; isCluster?: boolean } | null)?.options
+  const two = (b as { options?: Record<string, unknown>; isCluster?: boolean } | null)?.options
+  if (!one || !two || (a as { isCluster?: boolean }).isCluster || (b as { isCluster?: boolean }).isCluster)
+    return false
+  if (one.sentinels || two.sentinels) return false
+  return ['host', 'port', 'path', 'username', 'password'].every((name) => one[name] === two[name])
+}
+
 /** One per-slot command's reply and the positions (in the caller's key list) it covered. */
 export interface SlotReply {
   positions: number[]

@@ -203,9 +203,15 @@ export class RedisLayer implements CacheLayer {
   }
 
   /** Tag states in one round trip (see `redis-states.ts`): a later stored state is answered, not overwritten. */
-  async writeStates(writes: readonly LayerWrite[], keepAfter: number | undefined, force = false) {
+  async writeStates(
+    writes: readonly LayerWrite[],
+    keepAfter: number | undefined,
+    force = false,
+    announce?: { channel: string; payload: string },
+  ) {
     const cluster = this.#cluster !== undefined
-    const send = () => writeStatesScript(this.client, cluster, this.#prefix, writes, keepAfter, force)
+    const send = () =>
+      writeStatesScript(this.client, cluster, this.#prefix, writes, keepAfter, force, announce)
     const replies = await this.#run(send).catch((error) => Promise.reject(this.#fail('writeStates', error)))
     return replies.map((reply) => stateResult(reply))
   }

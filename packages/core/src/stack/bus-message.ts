@@ -34,4 +34,18 @@ export interface CacheBus {
   dispose(): Promise<void>
   /** True while messages from other instances arrive (read by `getStats()` and health checks). Optional. */
   readonly listening?: boolean
+  /**
+   * Optional: lets `message` travel inside a command a shared layer sends on `client` anyway, when that
+   * client reaches the server this bus publishes on (a tag invalidation is then one round trip, not two).
+   * `undefined` when it cannot: another server, or messages waiting in the bus's own retry queue.
+   */
+  carry?(client: unknown, message: BusMessage): BusCarriage | undefined
+}
+
+/** A message handed to a shared layer's command: where and what to publish, and how it went. */
+export interface BusCarriage {
+  readonly channel: string
+  readonly payload: string
+  /** Called once: `true` when the command ran (the message was published), `false` when it failed. */
+  done(published: boolean): void
 }

@@ -2,7 +2,7 @@
 // builds for its writes and invalidations, its subscription, and how another instance's message is
 // applied to the local layers and tag states.
 
-import type { BusMessage, CacheBus } from './bus-message.ts'
+import type { BusCarriage, BusMessage, CacheBus } from './bus-message.ts'
 import type { CacheEmitter } from './events.ts'
 import { globToRegExp } from './keys.ts'
 import type { TagState } from './tags.ts'
@@ -104,11 +104,25 @@ export class BusSync {
   }
 
   /** Tags (scoped names) invalidated at `at`; `all` for the entries carrying all of them. */
-  tagsInvalidated(names: readonly string[], mode: 'hard' | 'soft', at: number, all = false): void {
-    if (!this.#bus) return
+  /**
+   * A tag invalidation. With `via`, the client of the shared layer about to write the states, the bus may
+   * hand the message to that write instead of publishing it (same server: one round trip for both): the
+   * carriage is answered and the writer must pass it on.
+   */
+  tagsInvalidated(
+    names: readonly string[],
+    mode: 'hard' | 'soft',
+    at: number,
+    all = false,
+    via?: unknown,
+  ): BusCarriage | undefined {
+    if (!this.#bus) return undefined
     const message: BusMessage = { v: 1, type: 'tags', names: [...names], mode, at }
     if (all) message.all = true
-    this.#publish(message)
+    const carriage = via === undefined ? undefined : this.#bus.carry?.(via, message)
+    if (!carriage) this.#publish(message)
+    else this.#emitter.emitBusPublish(message.type)
+    return carriage
   }
 
   /** The key generation moved to `value`. */

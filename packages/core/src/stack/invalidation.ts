@@ -92,12 +92,7 @@ export async function invalidateTags(
   const state: Partial<TagState> = mode === 'hard' ? { hard: at } : { soft: at }
   for (const name of names) engine.tags.record(name, state)
   if (mode === 'hard') engine.invalidateFlights()
-  // Published before the shared write, not after it: the message carries its own time, so a receiver
-  // needs nothing from Redis, and the two round trips overlap instead of following each other.
-  if (publish) engine.sync.tagsInvalidated(names, mode, at)
-  if (engine.hasSharedLayer) await persistTagStates(engine, names)
-  // Pruned after persisting: with a short lifetime the states just recorded may already qualify.
-  engine.tags.pruneSometimes(engine.clock.now(), engine.maxLifetime)
+  await announceAndPersist(engine, names, names, mode, at, publish, false)
 }
 
 /** Records an invalidation of the entries that carry all of `names` (`mode: 'all'`). */
@@ -110,22 +105,56 @@ export async function invalidateTagSet(
 ): Promise<void> {
   engine.tags.recordSet(names, mode === 'hard' ? { hard: at } : { soft: at })
   if (mode === 'hard') engine.invalidateFlights()
-  if (publish) engine.sync.tagsInvalidated(names, mode, at, true)
   // Filed under the first name, where every reader of an entry carrying the whole set looks (shared-state.ts).
-  if (engine.hasSharedLayer) await persistTagStates(engine, [[...names].sort()[0]!])
+  await announceAndPersist(engine, names, [[...names].sort()[0]!], mode, at, publish, true)
+}
+
+/**
+ * Tells other instances (`names`) and writes the states filed under `stateNames` to the shared layers.
+ * The message goes out before the shared write, not after it: it carries its own time, so a receiver
+ * needs nothing from Redis, and the two round trips overlap. When the bus publishes on the server of
+ * the shared layer that writes first, the message rides that write instead: one round trip for both.
+ */
+async function announceAndPersist(
+  engine: StackEngine,
+  names: readonly string[],
+  stateNames: readonly string[],
+  mode: 'hard' | 'soft',
+  at: number,
+  publish: boolean,
+  all: boolean,
+): Promise<void> {
+  const carrier = publish && engine.hasSharedLayer ? carrierLayer(engine) : -1
+  const carriage = publish
+    ? engine.sync.tagsInvalidated(names, mode, at, all, engine.layers[carrier]?.client)
+    : undefined
+  if (engine.hasSharedLayer) {
+    await engine.eachLayer(
+      'invalidate',
+      false,
+      async (layer, i) => {
+        if (layer.isLocal) return
+        if (engine.isDegraded(i)) engine.degradation!.missedTags(i, stateNames)
+        else {
+          const ride = i === carrier ? carriage : undefined
+          await engine.shared.writeTagStates(i, stateNames, engine.maxLifetime, engine.clock.now(), ride)
+        }
+      },
+      (i) => engine.degradation?.missedTags(i, stateNames),
+    )
+  }
+  // Pruned after persisting: with a short lifetime the states just recorded may already qualify.
   engine.tags.pruneSometimes(engine.clock.now(), engine.maxLifetime)
 }
 
-async function persistTagStates(engine: StackEngine, names: readonly string[]): Promise<void> {
-  await engine.eachLayer(
-    'invalidate',
-    false,
-    async (layer, i) => {
-      if (layer.isLocal) return
-      if (engine.isDegraded(i)) engine.degradation!.missedTags(i, names)
-      else await engine.shared.writeTagStates(i, names, engine.maxLifetime, engine.clock.now())
-    },
-    (i) => engine.degradation?.missedTags(i, names),
+/** The first shared layer that can publish a message in its state write, or -1. */
+function carrierLayer(engine: StackEngine): number {
+  return engine.layers.findIndex(
+    (layer, i) =>
+      !layer.isLocal &&
+      layer.writeStates !== undefined &&
+      layer.client !== undefined &&
+      !engine.isDegraded(i),
   )
 }
 

@@ -1,4 +1,5 @@
 import { type CacheEntry, type CacheLayer, FOREVER, type LayerWrite } from '../layer.ts'
+import type { BusCarriage } from './bus-message.ts'
 import { SET_SEPARATOR, scopedNamesOf, type TagRegistry, type TagState } from './tags.ts'
 
 /** Prefix of the stack's own bookkeeping keys in shared layers (tag states, generation). */
@@ -44,7 +45,13 @@ export class SharedState {
    * a later invalidation that this one has not heard of, and states only move forward. `maxLifetime` is
    * the longest entry lifetime this instance has seen; a state must outlive every entry it could apply to.
    */
-  async writeTagStates(i: number, names: readonly string[], maxLifetime: number, now: number): Promise<void> {
+  async writeTagStates(
+    i: number,
+    names: readonly string[],
+    maxLifetime: number,
+    now: number,
+    carriage?: BusCarriage,
+  ): Promise<void> {
     const layer = this.#layers[i]!
     // Other instances may have written longer-lived entries than this one has seen: keep at least a day.
     const ttl = Number.isFinite(maxLifetime)
@@ -57,7 +64,9 @@ export class SharedState {
       // (states only move forward) and written again.
       const keepAfter = ttl === undefined ? undefined : now - ttl
       for (let attempt = 0; attempt < MAX_STATE_ATTEMPTS && pending.length > 0; attempt++) {
-        const results = await layer.writeStates(writes(pending), keepAfter)
+        const results = await (attempt === 0 && carriage
+          ? carried(layer.writeStates(writes(pending), keepAfter, false, carriage), carriage)
+          : layer.writeStates(writes(pending), keepAfter))
         const later: string[] = []
         const unreadable: string[] = []
         results.forEach((result, j) => {
@@ -194,5 +203,17 @@ function stateEntry(state: StoredTagState, until?: number): CacheEntry {
     freshUntil: FOREVER,
     swrUntil: FOREVER,
     graceUntil: FOREVER,
+  }
+}
+
+/** Tells the bus whether the write its message rode on ran (when it did not, the bus publishes it itself). */
+async function carried<T>(write: Promise<T>, carriage: BusCarriage): Promise<T> {
+  try {
+    const result = await write
+    carriage.done(true)
+    return result
+  } catch (error) {
+    carriage.done(false)
+    throw error
   }
 }
