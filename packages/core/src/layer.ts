@@ -78,7 +78,11 @@ export interface CacheLayer {
   readonly storable?: ValueSupport
   /** Called once by the stack that owns the layer. */
   attach?(context: LayerContext): void
-  get(key: string): CacheEntry | undefined | Promise<CacheEntry | undefined>
+  /**
+   * The entry under `key`. The stack's L1 fast path passes `now`, the clock reading it tests freshness
+   * with, so that a local layer need not read the clock again for its own expiry; others ignore it.
+   */
+  get(key: string, now?: number): CacheEntry | undefined | Promise<CacheEntry | undefined>
   getMany(keys: readonly string[]): Promise<(CacheEntry | undefined)[]>
   set(key: string, entry: CacheEntry, ttl: number | undefined): void | Promise<void>
   /**

@@ -5,8 +5,11 @@ import type { CacheEntry } from '../layer.ts'
  * policy. Expiry is lazy: an expired entry is dropped when it is next looked at, never by a timer.
  */
 export interface EntryStore {
-  /** The live entry under `key`; counts as a use for the eviction policy. */
-  get(key: string): CacheEntry | undefined
+  /**
+   * The live entry under `key`; counts as a use for the eviction policy. `now` is the stack clock's
+   * reading for this read when the caller has one (then the store does not read the clock again).
+   */
+  get(key: string, now?: number): CacheEntry | undefined
   /** Stores `entry` for `ttl` ms (`undefined` = no expiry); `size` is its byte estimate when a budget is set. */
   set(key: string, entry: CacheEntry, ttl: number | undefined, size: number): void
   delete(key: string): boolean

@@ -43,8 +43,8 @@ export class LfuStore implements EntryStore {
     this.#now = options.now
   }
 
-  get(key: string): CacheEntry | undefined {
-    const item = this.#live(key)
+  get(key: string, now?: number): CacheEntry | undefined {
+    const item = this.#live(key, now)
     if (item === undefined) return undefined
     this.#use(item)
     return item.entry
@@ -124,10 +124,10 @@ export class LfuStore implements EntryStore {
     return this.#bytes
   }
 
-  #live(key: string): Item | undefined {
+  #live(key: string, now?: number): Item | undefined {
     const item = this.#items.get(key)
     if (item === undefined) return undefined
-    if (item.expiresAt < this.#now()) {
+    if (item.expiresAt < (now ?? this.#now())) {
       this.#remove(item)
       return undefined
     }

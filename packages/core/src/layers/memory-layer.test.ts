@@ -140,6 +140,21 @@ describe('MemoryLayer TTLs', () => {
     expect(() => layer.set('k', entry(3), Number.NaN)).toThrow(ValidationError)
   })
 
+  it.each(EVICTIONS)('%s judges expiry at the time a get is given, without reading the clock', (eviction) => {
+    const { layer, clock } = layerWithClock({ eviction })
+    const start = clock.now()
+    layer.set('k', entry(1), 100)
+    let reads = 0
+    layer.attach({ clock: { now: () => (reads++, clock.now()) }, reportError: () => {} })
+    expect(layer.get('k', start + 100)?.value).toBe(1)
+    expect(layer.get('k', start + 101)).toBeUndefined()
+    expect(reads).toBe(0)
+    // The time lent to one get is not kept: the next one without it reads the clock.
+    layer.set('j', entry(2), 100)
+    expect(layer.get('j')?.value).toBe(2)
+    expect(reads).toBeGreaterThan(0)
+  })
+
   it('works with a fake clock that starts at 0', () => {
     const layer = new MemoryLayer()
     let now = 0

@@ -134,8 +134,8 @@ export class MemoryLayer implements CacheLayer {
     this.#clock = context.clock
   }
 
-  get(key: string): CacheEntry | undefined {
-    const entry = this.#store.get(key)
+  get(key: string, now?: number): CacheEntry | undefined {
+    const entry = this.#store.get(key, now)
     if (entry === undefined || !this.#anyCopyOnRead || !this.#copyOnRead.has(entry)) return entry
     return { ...entry, value: structuredClone(entry.value) }
   }
