@@ -37,7 +37,17 @@ describe('readable numbers in getStats() and healthCheck() (issue 10)', () => {
   })
 
   it('the sampling rule and the rounding', () => {
-    expect([1, 2, 16, 17, 31, 32, 48].map(sampleHit)).toEqual([true, true, true, false, false, true, true])
+    expect([1, 2, 16, 17, 32, 48, 63, 64, 128].map(sampleHit)).toEqual([
+      true,
+      true,
+      true,
+      false,
+      false,
+      false,
+      false,
+      true,
+      true,
+    ])
     expect(roundMs(0.000412345)).toBe(0.000412)
     expect(roundMs(12.3456)).toBe(12.3)
     expect(roundMs(1234.5)).toBe(1230)
