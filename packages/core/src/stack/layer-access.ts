@@ -47,9 +47,14 @@ export class LayerAccess {
    * for that write to overwrite instead of being deleted first (one command less on the first read
    * after an invalidation).
    */
-  async lookup(key: string, replacing = false): Promise<Found | undefined> {
-    // One layer has nothing to back-fill, so nothing to guard with a mark.
-    if (this.#host.layers.length === 1) return await this.#lookup(key, 0, replacing)
+  lookup(key: string, replacing = false): Promise<Found | undefined> {
+    // One layer has nothing to back-fill, so nothing to guard with a mark: the walk's own promise is the
+    // answer (no async wrapper: one promise and two microtask turns less per read of a Redis-only stack).
+    if (this.#host.layers.length === 1) return this.#lookup(key, 0, replacing)
+    return this.#guardedLookup(key, replacing)
+  }
+
+  async #guardedLookup(key: string, replacing: boolean): Promise<Found | undefined> {
     const changes = this.#host.changes
     const mark = changes.mark()
     try {
