@@ -101,21 +101,36 @@ describe.each(targets)('RedisSingleFlight on %s', (_label, connect) => {
   })
 
   it('keeps the lease while a slow factory runs (renewal)', async () => {
-    const list = instances(2, '150ms')
+    // The lease lives on Redis's clock, so this one test must outlast it for real. It waits on events,
+    // not on sleeps: the waiter asks only once the holder runs the factory, and the factory ends once the
+    // waiter has looked at the lease twice, each time when the lease it last saw should have expired.
+    // 450ms renewed every 150ms: a renewal must come 300ms late for the lease to lapse.
+    const [holder, waiter] = instances(2, '450ms')
     let calls = 0
+    let running!: () => void
+    const started = new Promise<void>((resolve) => {
+      running = resolve
+    })
+    let release!: () => void
+    const gate = new Promise<void>((resolve) => {
+      release = resolve
+    })
     const factory = async () => {
       calls++
-      await sleep(600)
+      running()
+      await gate
       return 'slow'
     }
-    const [first, second] = [
-      list[0]!.stack.getOrSet('k', factory),
-      sleep(20).then(() => list[1]!.stack.getOrSet('k', factory)),
-    ]
+    const first = holder!.stack.getOrSet('k', factory)
+    await started
+    const second = waiter!.stack.getOrSet('k', factory)
+    // Without renewal the waiter takes the lease at its first look and runs the factory itself.
+    await eventually(() => expect(waiter!.flight.stats.expiredChecks >= 2 || calls > 1).toBe(true))
+    release()
     expect(await Promise.all([first, second])).toEqual(['slow', 'slow'])
     expect(calls).toBe(1)
-    // The waiter looked at the lease several times and found it renewed each time.
-    expect(list[1]!.flight.stats.expiredChecks).toBeGreaterThan(1)
+    expect(waiter!.flight.stats.expiredChecks).toBeGreaterThanOrEqual(2)
+    expect(holder!.flight.stats.acquired).toBe(1)
   })
 
   it('fences off a holder that lost its lease: it cannot overwrite the newer value', async () => {
