@@ -114,16 +114,26 @@ describe('MemcachedLayer TTLs', () => {
 
   it('the server holds each item until its rounded-up expiry (read back from the LRU crawler)', async () => {
     const writer = layer()
+    // Bracketed by clocks read before and after the writes, not by one reading taken after them: on a
+    // loaded machine a second can pass between a write and the next line.
+    const serverBefore = await serverTime()
+    const wallBefore = Math.floor(Date.now() / 1000)
     await writer.set('short', createTestEntry('v'), 1500)
     await writer.set('month', createTestEntry('v'), 31 * 86_400_000)
     await writer.set('forever', createTestEntry('v'), undefined)
-    const nowSeconds = Date.now() / 1000
+    const serverAfter = await serverTime()
+    const wallAfter = Math.floor(Date.now() / 1000)
     const exp = await serverExpiries()
     expect(exp.get(storedKey(writer.prefix, 'forever'))).toBe(-1)
-    // 1.5 s is sent as 3 s: memcached counts whole seconds, and may not drop it before the layer would.
-    expect(exp.get(storedKey(writer.prefix, 'short'))! - nowSeconds).toBeGreaterThan(1.5)
-    expect(exp.get(storedKey(writer.prefix, 'short'))! - nowSeconds).toBeLessThanOrEqual(4)
-    expect(exp.get(storedKey(writer.prefix, 'month'))! - nowSeconds).toBeGreaterThan(31 * 86_400 - 5)
+    // 1.5 s is sent as 3 s, counted on the server's clock: memcached counts whole seconds, and may not
+    // drop it before the layer would.
+    const short = exp.get(storedKey(writer.prefix, 'short'))!
+    expect(short).toBeGreaterThanOrEqual(serverBefore + 3)
+    expect(short).toBeLessThanOrEqual(serverAfter + 3)
+    // Past 30 days the expiry is an absolute time, taken from the writer's wall clock.
+    const month = exp.get(storedKey(writer.prefix, 'month'))!
+    expect(month).toBeGreaterThanOrEqual(wallBefore + 31 * 86_400 + 1)
+    expect(month).toBeLessThanOrEqual(wallAfter + 31 * 86_400 + 1)
   })
 
   it('a default expiry in memjsOptions does not cut short an entry written to last forever', async () => {
@@ -135,27 +145,40 @@ describe('MemcachedLayer TTLs', () => {
 
 /** Every key's `exp` (absolute unix seconds, -1 for never) as the server's LRU crawler reports it. */
 async function serverExpiries(): Promise<Map<string, number>> {
-  const [host, port] = testMemcached().split(':')
-  const socket = connect({ host: host!, port: Number(port) })
-  let text = ''
-  await new Promise<void>((resolve, reject) => {
-    socket.on('connect', () => socket.write('lru_crawler metadump all\r\n'))
-    socket.on('data', (chunk) => {
-      text += chunk.toString('latin1')
-      if (text.endsWith('END\r\n')) resolve()
-      if (text.startsWith('BUSY')) {
-        text = ''
-        setTimeout(() => socket.write('lru_crawler metadump all\r\n'), 20)
-      }
-    })
-    socket.on('error', reject)
-  })
-  socket.destroy()
+  const text = await ask('lru_crawler metadump all')
   const out = new Map<string, number>()
   for (const match of text.matchAll(/^key=(\S+) exp=(-?\d+)/gm)) {
     out.set(decodeURIComponent(match[1]!), Number(match[2]))
   }
   return out
+}
+
+/** The server's own clock (whole unix seconds), which relative expiries are counted on. */
+async function serverTime(): Promise<number> {
+  const time = /^STAT time (\d+)\r$/m.exec(await ask('stats'))
+  if (!time) throw new Error('memcached stats has no time')
+  return Number(time[1])
+}
+
+/** Sends one text-protocol command and returns its answer up to `END` (asking again while the crawler is busy). */
+async function ask(command: string): Promise<string> {
+  const [host, port] = testMemcached().split(':')
+  const socket = connect({ host: host!, port: Number(port) })
+  let text = ''
+  await new Promise<void>((resolve, reject) => {
+    socket.on('connect', () => socket.write(`${command}\r\n`))
+    socket.on('data', (chunk) => {
+      text += chunk.toString('latin1')
+      if (text.endsWith('END\r\n')) resolve()
+      if (text.startsWith('BUSY')) {
+        text = ''
+        setTimeout(() => socket.write(`${command}\r\n`), 20)
+      }
+    })
+    socket.on('error', reject)
+  })
+  socket.destroy()
+  return text
 }
 
 describe('MemcachedLayer keys', () => {
