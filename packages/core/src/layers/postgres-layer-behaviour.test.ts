@@ -6,6 +6,7 @@ import pg from 'pg'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { LayerError, ValidationError } from '../errors.ts'
 import type { CacheLayer, LayerContext } from '../layer.ts'
+import { eventually } from '../distributed/test-fixtures/helpers.ts'
 import { createManualClock, createTestEntry } from '../testing/layer-contract.ts'
 import { decodeKey, encodeKey, prefixSuccessor } from './postgres-keys.ts'
 import { PostgresLayer, PostgresTimeoutError } from './postgres-layer.ts'
@@ -341,7 +342,9 @@ describe('PostgresLayer when PostgreSQL is away', () => {
 
   it('a table locked by someone else fails a read within queryTimeout instead of waiting', async () => {
     const { layer } = attached({ queryTimeout: 200 })
-    await layer.set('k', createTestEntry('v'), undefined)
+    // Connecting, creating the table and writing are each bounded by the same 200ms, which a loaded
+    // machine can overrun: those steps are retried until they go through; the locked read is not.
+    await eventually(() => layer.set('k', createTestEntry('v'), undefined))
     const locker = await admin.connect()
     try {
       await locker.query('BEGIN')
@@ -351,7 +354,7 @@ describe('PostgresLayer when PostgreSQL is away', () => {
       await locker.query('ROLLBACK')
       locker.release()
     }
-    expect((await layer.get('k'))?.value).toBe('v')
+    await eventually(async () => expect((await layer.get('k'))?.value).toBe('v'))
   })
 
   it('a refused connection is a LayerError', async () => {
