@@ -6,7 +6,7 @@ import { redisTargets, startWorker, type Worker } from './test-fixtures/workers.
 
 interface Stats {
   factoryCalls: number
-  flight?: { acquired: number; expiredChecks: number; notified: number }
+  flight?: { acquired: number; waited: number; expiredChecks: number; notified: number }
 }
 
 describe.each(redisTargets)('several processes on %s', (_label, target) => {
@@ -23,17 +23,33 @@ describe.each(redisTargets)('several processes on %s', (_label, target) => {
     return started
   }
 
+  /** The flight counters of `list`, once every one of them has found the lease held (or taken it). */
+  async function allAsked(list: Worker[]): Promise<Stats[]> {
+    return eventually(async () => {
+      const stats = await Promise.all(list.map((worker) => worker.call<Stats>({ cmd: 'stats' })))
+      for (const { flight } of stats) expect(flight!.waited + flight!.acquired).toBeGreaterThan(0)
+      return stats
+    })
+  }
+
   it('runs the factory once for 4 processes x 25 concurrent misses', async () => {
     const list = await start(4, '30s')
-    const bursts = await Promise.all(
+    const holder = Promise.any(list.map((worker) => worker.once('factory-started').then(() => worker)))
+    const bursts = Promise.all(
       list.map((worker) =>
-        worker.call<{ values: string[] }>({ cmd: 'burst', key: 'hot', count: 25, delay: 100 }),
+        worker.call<{ values: string[] }>({ cmd: 'burst', key: 'hot', count: 25, delay: 'until-opened' }),
       ),
     )
+    // The factory runs until the three other processes wait on the lease: none can find the value
+    // already stored, however late its burst arrives.
+    const running = await holder
+    const asked = await allAsked(list)
+    expect(asked.map((s) => s.flight!.waited).sort()).toEqual([0, 1, 1, 1])
+    expect(await running.call({ cmd: 'open' })).toBe('opened')
+    const values = new Set((await bursts).flatMap((burst) => burst.values))
+    expect(values.size).toBe(1)
     const stats = await Promise.all(list.map((worker) => worker.call<Stats>({ cmd: 'stats' })))
     expect(stats.reduce((sum, s) => sum + s.factoryCalls, 0)).toBe(1)
-    const values = new Set(bursts.flatMap((burst) => burst.values))
-    expect(values.size).toBe(1)
     expect(stats.reduce((sum, s) => sum + s.flight!.expiredChecks, 0)).toBe(0)
     expect(stats.reduce((sum, s) => sum + s.flight!.notified, 0)).toBe(3)
   })
@@ -46,8 +62,8 @@ describe.each(redisTargets)('several processes on %s', (_label, target) => {
     const bursts = others.map((worker) =>
       worker.call<{ values: string[] }>({ cmd: 'burst', key: 'k', count: 10, delay: 20 }),
     )
-    // Let the others find the lease held before the holder dies.
-    await new Promise((resolve) => setTimeout(resolve, 50))
+    // The others find the lease held before the holder dies.
+    await allAsked(others)
     holder!.process.kill('SIGKILL')
     const values = new Set((await Promise.all(bursts)).flatMap((burst) => burst.values))
     expect(values.size).toBe(1)

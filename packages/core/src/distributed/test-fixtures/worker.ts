@@ -21,7 +21,8 @@ export interface WorkerConfig {
 
 /** A command from the parent; every command is answered with `{ id, result }` or `{ id, error }`. */
 export type WorkerCommand =
-  | { id: number; cmd: 'burst'; key: string; count: number; delay: number }
+  | { id: number; cmd: 'burst'; key: string; count: number; delay: number | 'until-opened' }
+  | { id: number; cmd: 'open' }
   | { id: number; cmd: 'hold'; key: string }
   | { id: number; cmd: 'get'; key: string }
   | { id: number; cmd: 'set'; key: string; value: unknown; tags?: string[] }
@@ -55,13 +56,23 @@ const stack = new CacheStack([memory, new RedisLayer({ client, prefix: config.pr
   singleFlight: flight,
 })
 let factoryCalls = 0
+/** Ends the factory of a burst run with `delay: 'until-opened'`. */
+let open: (() => void) | undefined
 
 async function handle(command: WorkerCommand): Promise<unknown> {
   switch (command.cmd) {
     case 'burst': {
+      const { delay } = command
       const factory = async () => {
         factoryCalls++
-        await new Promise((resolve) => setTimeout(resolve, command.delay))
+        if (delay === 'until-opened') {
+          process.send!({ event: 'factory-started' })
+          await new Promise<void>((resolve) => {
+            open = resolve
+          })
+        } else {
+          await new Promise((resolve) => setTimeout(resolve, delay))
+        }
         return `computed by ${process.pid}`
       }
       const started = performance.now()
@@ -70,6 +81,9 @@ async function handle(command: WorkerCommand): Promise<unknown> {
       )
       return { values: [...new Set(values)], ms: performance.now() - started }
     }
+    case 'open':
+      open?.()
+      return open === undefined ? 'no factory running' : 'opened'
     case 'hold':
       // The factory never ends: the parent kills this process while it holds the lease.
       void stack.getOrSet(command.key, () => {
