@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { testClusterNodes, testRedisUrl, uniquePrefix } from '../../../../tools/test-redis.ts'
+import { uniquePrefix } from '../../../../tools/test-redis.ts'
 import { eventually } from './test-fixtures/helpers.ts'
 import type { WorkerConfig } from './test-fixtures/worker.ts'
 import { redisTargets, startWorker, type Worker } from './test-fixtures/workers.ts'
