@@ -4,7 +4,7 @@ import { CacheStack, MemoryLayer, RedisLayer } from '@cachestack/core'
 import { Redis } from 'ioredis'
 
 const tier = process.argv[2] ?? 'redis'
-const client = new Redis({ port: 6391 })
+const client = new Redis({ port: Number(process.env.PROBE_REDIS_PORT ?? 6391) })
 await client.ping()
 const commands: string[] = []
 const orig = client.sendCommand.bind(client)
