@@ -39,7 +39,9 @@ async function make(name: string): Promise<Op> {
     const c = await client()
     const layers: any[] = []
     if (name.startsWith('cs2') || name.startsWith('cs1'))
-      layers.push(new MemoryLayer({ maxItems: 1_000_000, values: name.includes('ref') ? 'reference' : 'frozen-copy' }))
+      layers.push(
+        new MemoryLayer({ maxItems: 1_000_000, values: name.includes('ref') ? 'reference' : 'frozen-copy' }),
+      )
     if (!name.startsWith('cs1')) layers.push(new RedisLayer({ client: c, prefix: `${name}:` }))
     const cache = new CacheStack(layers, {
       ttl,
@@ -88,7 +90,9 @@ for (let v = 0; v < names.length; v++) {
   const m = median(times[v]!)
   const a = mean(times[v]!)
   const ratio =
-    rawAt < 0 ? '' : `  ratio p50 ${(m / median(times[rawAt]!)).toFixed(3)}, mean ${(a / mean(times[rawAt]!)).toFixed(3)}`
+    rawAt < 0
+      ? ''
+      : `  ratio p50 ${(m / median(times[rawAt]!)).toFixed(3)}, mean ${(a / mean(times[rawAt]!)).toFixed(3)}`
   const c = cpu[v]! / n
   const cpuRatio = rawAt < 0 ? '' : `, cpu ${(c / (cpu[rawAt]! / n)).toFixed(3)}`
   console.log(
