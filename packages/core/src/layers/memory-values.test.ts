@@ -41,6 +41,17 @@ describe('frozenCopy', () => {
     expect(copy.nan).toBeNaN()
   })
 
+  it('leaves symbol-keyed properties out of the copy, as structuredClone does, and freezes it', () => {
+    const secret = Symbol('secret')
+    const value = { a: { b: 1 }, [secret]: 'kept by the caller only' }
+    const { value: copy, frozen } = frozenCopy(value)
+    expect(copy).toEqual({ a: { b: 1 } })
+    expect(Object.getOwnPropertySymbols(copy)).toEqual([])
+    expect(copy).toEqual(structuredClone(value))
+    expect(frozen).toBe(true)
+    expect(Object.isFrozen(copy.a)).toBe(true)
+  })
+
   it('refuses values holding functions, toJSON included, rather than copy them wrong', () => {
     const value = { toJSON: () => 'replaced', x: 1 }
     expect(() => copyValue(value)).toThrow()

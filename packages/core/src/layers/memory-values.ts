@@ -71,7 +71,8 @@ function isPlainJson(value: unknown, depth: number): boolean {
       }
       const proto = Object.getPrototypeOf(value)
       if (proto !== Object.prototype && proto !== null) return false
-      if (Object.getOwnPropertySymbols(value).length > 0) return false
+      // Symbol-keyed properties need no check: JSON and structuredClone both leave them out of the copy
+      // (and getOwnPropertySymbols allocated an array per object of every value written).
       for (const key in value) {
         if (!isPlainJson((value as Record<string, unknown>)[key], depth + 1)) return false
       }
