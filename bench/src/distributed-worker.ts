@@ -1,6 +1,7 @@
 // One cache instance in its own process for the distributed bench, driven over IPC by distributed.ts.
 import { CacheStack, MemoryLayer, RedisBus, RedisLayer, RedisSingleFlight } from '@cachestack/core'
 import { Redis } from 'ioredis'
+import { serveParent, tell } from '../../tools/child-process.ts'
 
 interface Config {
   port: number
@@ -8,7 +9,8 @@ interface Config {
   singleFlight: boolean
 }
 
-type Command =
+/** A command from distributed.ts. */
+export type Command =
   | { id: number; cmd: 'set'; key: string; value: unknown }
   | { id: number; cmd: 'get'; key: string }
   | { id: number; cmd: 'delete'; key: string }
@@ -100,17 +102,6 @@ async function handle(command: Command): Promise<unknown> {
   }
 }
 
-process.on('message', (command: Command) => {
-  handle(command).then(
-    (result) => process.send!({ id: command.id, result }),
-    (error: unknown) => process.send!({ id: command.id, error: String(error) }),
-  )
-})
-process.on('disconnect', () => {
-  stack.disconnect().finally(() => {
-    client.disconnect()
-    process.exit(0)
-  })
-})
+serveParent(handle, () => stack.disconnect().finally(() => client.disconnect()))
 await stack.ready()
-process.send!({ event: 'ready' })
+tell('ready')

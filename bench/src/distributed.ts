@@ -2,22 +2,21 @@
 // loopback port (never 6379). Prints and saves: invalidation visible on another instance (p50/p99, 2
 // and 4 processes), factory calls under a 4 x 250 cold burst, and time to full service after a restart.
 // Run: npm run bench:distributed -w bench
-import { type ChildProcess, fork, spawn } from 'node:child_process'
+import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { cpus, tmpdir } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { Redis } from 'ioredis'
+import { type Child, startChild } from '../../tools/child-process.ts'
 import { freePort } from '../../tools/test-services.ts'
+import type { Command } from './distributed-worker.ts'
 
 const WORKER = fileURLToPath(new URL('./distributed-worker.ts', import.meta.url))
 const RESULTS = fileURLToPath(new URL('../results/distributed.json', import.meta.url))
 const INVALIDATION_ROUNDS = 500
 const BURST = { processes: 4, requests: 250, factoryDelay: 50 }
 
-interface Worker {
-  call<T>(command: Record<string, unknown>): Promise<T>
-  stop(): Promise<void>
-}
+type Worker = Child<Command>
 
 async function startServer(port: number, dir: string): Promise<ChildProcess> {
   const child = spawn(
@@ -48,35 +47,8 @@ async function killServer(child: ChildProcess): Promise<void> {
   await exited
 }
 
-async function startWorker(port: number, prefix: string, singleFlight: boolean): Promise<Worker> {
-  const child = fork(WORKER, [JSON.stringify({ port, prefix, singleFlight })], {
-    execArgv: ['--conditions=@cachestack/source', '--no-warnings'],
-  })
-  let next = 0
-  const pending = new Map<number, { resolve(value: unknown): void; reject(error: Error): void }>()
-  const ready = new Promise<void>((resolve) => {
-    child.on('message', (message: { id?: number; result?: unknown; error?: string; event?: string }) => {
-      if (message.event === 'ready') return resolve()
-      const call = pending.get(message.id!)
-      pending.delete(message.id!)
-      if (message.error !== undefined) call?.reject(new Error(message.error))
-      else call?.resolve(message.result)
-    })
-  })
-  await ready
-  return {
-    call: <T>(command: Record<string, unknown>) =>
-      new Promise<T>((resolve, reject) => {
-        const id = next++
-        pending.set(id, { resolve: resolve as (value: unknown) => void, reject })
-        child.send({ ...command, id })
-      }),
-    stop: async () => {
-      const exited = new Promise((resolve) => child.once('exit', resolve))
-      child.disconnect()
-      await exited
-    },
-  }
+function startWorker(port: number, prefix: string, singleFlight: boolean): Promise<Worker> {
+  return startChild<Command>(WORKER, { port, prefix, singleFlight })
 }
 
 function percentile(values: number[], p: number): number {

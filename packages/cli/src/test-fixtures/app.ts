@@ -3,6 +3,7 @@
 // Run as: node --conditions=@cachestack/source app.ts '<json AppConfig>'
 import { CacheStack, MemoryLayer, RedisBus, RedisLayer } from '@cachestack/core'
 import { Cluster, Redis } from 'ioredis'
+import { serveParent, tell } from '../../../../tools/child-process.ts'
 
 /** How the test configures the app. */
 export interface AppConfig {
@@ -73,17 +74,6 @@ async function handle(command: AppCommand): Promise<unknown> {
   }
 }
 
-process.on('message', (command: AppCommand) => {
-  handle(command).then(
-    (result) => process.send!({ id: command.id, result }),
-    (error: unknown) => process.send!({ id: command.id, error: String(error) }),
-  )
-})
-process.on('disconnect', () => {
-  stack.disconnect().finally(() => {
-    client.disconnect()
-    process.exit(0)
-  })
-})
+serveParent(handle, () => stack.disconnect().finally(() => client.disconnect()))
 await stack.ready()
-process.send!({ event: 'ready' })
+tell('ready')

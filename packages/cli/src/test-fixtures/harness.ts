@@ -1,55 +1,19 @@
 // The parent side of the CLI's end-to-end tests: start apps (app.ts) and run the CLI, each a real process.
-import { type ChildProcess, fork, spawn } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
+import { type Child, startChild } from '../../../../tools/child-process.ts'
 import type { AppCommand, AppConfig } from './app.ts'
 
 const APP = fileURLToPath(new URL('./app.ts', import.meta.url))
 const BIN = fileURLToPath(new URL('../bin.ts', import.meta.url))
 const SOURCE = ['--conditions=@cachestack/source', '--no-warnings']
 
-type Body<C> = C extends AppCommand ? Omit<C, 'id'> : never
-
 /** A running app in a child process. */
-export interface App {
-  call<T = unknown>(command: Body<AppCommand>): Promise<T>
-  stop(): Promise<void>
-}
+export type App = Child<AppCommand>
 
 /** Forks an app and waits until its stack is ready (bus subscribed). */
-export async function startApp(config: AppConfig): Promise<App> {
-  const child: ChildProcess = fork(APP, [JSON.stringify(config)], {
-    execArgv: SOURCE,
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  })
-  let next = 0
-  const pending = new Map<number, { resolve(value: unknown): void; reject(error: Error): void }>()
-  let ready: () => void = () => {}
-  const started = new Promise<void>((resolve, reject) => {
-    ready = resolve
-    child.once('exit', (code) => reject(new Error(`app exited with ${code}`)))
-  })
-  child.on('message', (message: { id?: number; result?: unknown; error?: string; event?: string }) => {
-    if (message.event === 'ready') return ready()
-    const call = pending.get(message.id!)
-    pending.delete(message.id!)
-    if (message.error !== undefined) call?.reject(new Error(message.error))
-    else call?.resolve(message.result)
-  })
-  await started
-  return {
-    call: <T>(command: Body<AppCommand>) =>
-      new Promise<T>((resolve, reject) => {
-        const id = next++
-        pending.set(id, { resolve: resolve as (value: unknown) => void, reject })
-        child.send({ ...command, id })
-      }),
-    stop: async () => {
-      if (child.exitCode !== null || child.signalCode !== null) return
-      const exited = new Promise((resolve) => child.once('exit', resolve))
-      child.disconnect()
-      await exited
-    },
-  }
+export function startApp(config: AppConfig): Promise<App> {
+  return startChild<AppCommand>(APP, config)
 }
 
 /** What one CLI run printed and how it exited. */

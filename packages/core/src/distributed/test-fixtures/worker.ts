@@ -1,6 +1,7 @@
 // One cache instance in its own process, driven over IPC by the multi-process tests and the bench.
 // Run as: node --conditions=@cachestack/source worker.ts '<json WorkerConfig>'
 import { Cluster, Redis } from 'ioredis'
+import { serveParent, tell } from '../../../../../tools/child-process.ts'
 import { CacheStack } from '../../cache-stack.ts'
 import type { Duration } from '../../internal/units.ts'
 import { MemoryLayer } from '../../layers/memory-layer.ts'
@@ -66,7 +67,7 @@ async function handle(command: WorkerCommand): Promise<unknown> {
       const factory = async () => {
         factoryCalls++
         if (delay === 'until-opened') {
-          process.send!({ event: 'factory-started' })
+          tell('factory-started')
           await new Promise<void>((resolve) => {
             open = resolve
           })
@@ -88,7 +89,7 @@ async function handle(command: WorkerCommand): Promise<unknown> {
       // The factory never ends: the parent kills this process while it holds the lease.
       void stack.getOrSet(command.key, () => {
         factoryCalls++
-        process.send!({ event: 'factory-started' })
+        tell('factory-started')
         return new Promise(() => {})
       })
       return 'holding'
@@ -155,17 +156,6 @@ async function handle(command: WorkerCommand): Promise<unknown> {
   }
 }
 
-process.on('message', (command: WorkerCommand) => {
-  handle(command).then(
-    (result) => process.send!({ id: command.id, result }),
-    (error: unknown) => process.send!({ id: command.id, error: String(error) }),
-  )
-})
-process.on('disconnect', () => {
-  stack.disconnect().finally(() => {
-    client.disconnect()
-    process.exit(0)
-  })
-})
+serveParent(handle, () => stack.disconnect().finally(() => client.disconnect()))
 await stack.ready()
-process.send!({ event: 'ready' })
+tell('ready')
