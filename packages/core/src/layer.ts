@@ -55,6 +55,12 @@ export interface LayerContext {
 /** What `writeStates` did with one state: written, or held back by what the layer stores (`undefined`: unreadable). */
 export type StateWriteResult = { written: true } | { written: false; stored: CacheEntry | undefined }
 
+/** A bus message for `writeStates` to publish in the same command: its channel and wire payload. */
+export interface Announcement {
+  channel: string
+  payload: string
+}
+
 export interface LayerWrite {
   key: string
   entry: CacheEntry
@@ -108,7 +114,7 @@ export interface CacheLayer {
     writes: readonly LayerWrite[],
     keepAfter: number | undefined,
     force?: boolean,
-    announce?: { channel: string; payload: string },
+    announce?: Announcement,
   ): Promise<StateWriteResult[]>
   /**
    * The client a layer with `writeStates` talks to its server with: a bus publishing on the same server

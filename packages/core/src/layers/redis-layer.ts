@@ -3,7 +3,7 @@ import { LayerError, ValidationError } from '../errors.ts'
 import { keySlot } from '../internal/key-slot.ts'
 import { CorruptedEntryError, EntryCodec } from '../internal/serialization.ts'
 import { serializerValues, type ValueSupport } from '../internal/value-check.ts'
-import type { CacheEntry, CacheLayer, LayerContext, LayerWrite, WriteFence } from '../layer.ts'
+import type { Announcement, CacheEntry, CacheLayer, LayerContext, LayerWrite, WriteFence } from '../layer.ts'
 import { RedisBudget } from './redis-budget.ts'
 import {
   escapeGlob,
@@ -203,15 +203,9 @@ export class RedisLayer implements CacheLayer {
   }
 
   /** Tag states in one round trip (see `redis-states.ts`): a later stored state is answered, not overwritten. */
-  async writeStates(
-    writes: readonly LayerWrite[],
-    keepAfter: number | undefined,
-    force = false,
-    announce?: { channel: string; payload: string },
-  ) {
+  async writeStates(writes: readonly LayerWrite[], keepAfter?: number, force = false, post?: Announcement) {
     const cluster = this.#cluster !== undefined
-    const send = () =>
-      writeStatesScript(this.client, cluster, this.#prefix, writes, keepAfter, force, announce)
+    const send = () => writeStatesScript(this.client, cluster, this.#prefix, writes, keepAfter, force, post)
     const replies = await this.#run(send).catch((error) => Promise.reject(this.#fail('writeStates', error)))
     return replies.map((reply) => stateResult(reply))
   }

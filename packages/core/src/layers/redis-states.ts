@@ -3,7 +3,7 @@
 // so the stack merges what it is answered and writes again; nothing is read before the common write.
 import { createHash } from 'node:crypto'
 import type { Cluster, Redis } from 'ioredis'
-import type { CacheEntry, LayerWrite, StateWriteResult } from '../layer.ts'
+import type { Announcement, CacheEntry, LayerWrite, StateWriteResult } from '../layer.ts'
 import { execPipeline, toPx } from './redis-commands.ts'
 
 /**
@@ -61,7 +61,7 @@ export async function writeStatesScript(
   writes: readonly LayerWrite[],
   keepAfter: number | undefined,
   force: boolean,
-  announce?: { channel: string; payload: string },
+  announce?: Announcement,
 ): Promise<unknown[]> {
   const args = writes.map(({ key, entry, ttl }, i) => {
     const state = entry.value as { hard: number; soft: number }
