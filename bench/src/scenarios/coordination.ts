@@ -16,11 +16,12 @@ export interface Contestant {
   op: (i: number) => Promise<unknown>
 }
 
-// The same scripts cachestack sends, for the raw rows (sent by SHA, loaded once).
-const RELEASE = `
+// The same scripts cachestack sends, for the raw rows (sent by SHA, loaded once); script-copies.test.ts
+// fails when they drift from core/src/coordination/redis-store.ts.
+export const RELEASE = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0`
-const HIT = `
+export const HIT = `
 local now = tonumber(ARGV[1])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[2]))
 local count = redis.call('ZCARD', KEYS[1])

@@ -6,8 +6,9 @@ import { Redis } from 'ioredis'
 import { runRows } from './coordination.ts'
 import type { RunContext, ScenarioResult } from './types.ts'
 
-// What cachestack sends for a write that also sets the expiry (keyspace/redis-backend.ts).
-const WRITE = `
+// What cachestack sends for a write that also sets the expiry (keyspace/redis-backend.ts; kept equal to
+// it by script-copies.test.ts).
+export const WRITE = `
 local result = redis.call(ARGV[3], KEYS[1], unpack(ARGV, 4))
 if ARGV[1] == 'px' then redis.call('PEXPIRE', KEYS[1], ARGV[2])
 elseif ARGV[1] == 'persist' then redis.call('PERSIST', KEYS[1]) end
