@@ -13,8 +13,19 @@ export type Decoded = { message: BusMessage } | { rejected: RejectReason }
  * canonical re-serialization is needed to check it, and hex never contains the separator.
  */
 export function encode(message: BusMessage, from: string, secret: Buffer | undefined): string {
-  const body = JSON.stringify({ from, m: message })
+  const body = `${opening(from)}"m":${JSON.stringify(message)}}`
   return `${secret ? sign(body, secret) : ''}.${body}`
+}
+
+let lastFrom = ''
+let lastOpening = '{"from":"",'
+/** `{"from":"<id>",`: how every body an instance sends begins (one instance id per bus: memoized). */
+function opening(from: string): string {
+  if (from !== lastFrom) {
+    lastFrom = from
+    lastOpening = `{"from":${JSON.stringify(from)},`
+  }
+  return lastOpening
 }
 
 /** Parses and checks a payload; never throws, whatever arrives on the channel. */
@@ -23,7 +34,7 @@ export function decode(payload: string, self: string, secret: Buffer | undefined
   if (dot === -1) return { rejected: 'malformed' }
   // Our own echo (every publish comes back to its sender) is recognised by its opening bytes, before
   // any signature check or parse: a forged message carrying our id is ignored all the same.
-  if (payload.startsWith(`{"from":${JSON.stringify(self)},`, dot + 1)) return { rejected: 'own' }
+  if (payload.startsWith(opening(self), dot + 1)) return { rejected: 'own' }
   const body = payload.slice(dot + 1)
   if (secret && !verify(body, payload.slice(0, dot), secret)) return { rejected: 'signature' }
   let parsed: unknown

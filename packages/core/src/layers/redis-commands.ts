@@ -20,12 +20,13 @@ export function isCluster(client: Redis | Cluster): client is Cluster {
  */
 export function sameRedisServer(a: unknown, b: unknown): boolean {
   if (a === b) return true
-  const one = (a as { options?: Record<string, unknown>; isCluster?: boolean } | null)?.options
-  const two = (b as { options?: Record<string, unknown>; isCluster?: boolean } | null)?.options
-  if (!one || !two || (a as { isCluster?: boolean }).isCluster || (b as { isCluster?: boolean }).isCluster)
-    return false
-  if (one.sentinels || two.sentinels) return false
-  return ['host', 'port', 'path', 'username', 'password'].every((name) => one[name] === two[name])
+  const single = (client: unknown) => {
+    const c = client as { options?: Record<string, unknown>; isCluster?: boolean } | null
+    return c?.isCluster || c?.options?.sentinels ? undefined : c?.options
+  }
+  const one = single(a)
+  const two = single(b)
+  return !!one && !!two && ['host', 'port', 'path', 'username', 'password'].every((k) => one[k] === two[k])
 }
 
 /** One per-slot command's reply and the positions (in the caller's key list) it covered. */

@@ -103,9 +103,8 @@ export class BusSync {
     if (this.#bus) this.#publish({ v: 1, type: 'pattern', namespace, pattern })
   }
 
-  /** Tags (scoped names) invalidated at `at`; `all` for the entries carrying all of them. */
   /**
-   * A tag invalidation. With `via`, the client of the shared layer about to write the states, the bus may
+   * Tags (scoped names) invalidated at `at`; `all` for the entries carrying all of them. With `via`, the client of the shared layer about to write the states, the bus may
    * hand the message to that write instead of publishing it (same server: one round trip for both): the
    * carriage is answered and the writer must pass it on.
    */
