@@ -2,7 +2,7 @@
 // fastest peer) next to the same figure in a saved run (`--save FILE`, or any results/latest.json), so
 // a regression shows up in review. Only what both runs measured is compared.
 import { readFileSync } from 'node:fs'
-import { fastestPeer, ratio } from './report.ts'
+import { fastestPeer, ratio, table } from './report.ts'
 import type { ScenarioResult } from './scenarios/types.ts'
 import type { TargetResult } from './targets.ts'
 
@@ -44,12 +44,6 @@ function time(ns: number | undefined): string {
     : ns < 1e6
       ? `${(ns / 1e3).toFixed(2)} µs`
       : `${(ns / 1e6).toFixed(2)} ms`
-}
-
-function table(head: string[], body: string[][]): string {
-  const widths = head.map((h, c) => Math.max(h.length, ...body.map((row) => (row[c] ?? '').length)))
-  const line = (cells: string[]) => `| ${cells.map((cell, c) => cell.padEnd(widths[c]!)).join(' | ')} |`
-  return [line(head), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...body.map(line)].join('\n')
 }
 
 export function compareRuns(

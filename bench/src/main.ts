@@ -86,8 +86,27 @@ process.once('SIGINT', () => {
   process.exit(130)
 })
 
+const FRAMEWORK_PACKAGES = [
+  'express',
+  'apicache',
+  'fastify',
+  '@fastify/caching',
+  'hono',
+  '@hono/node-server',
+  '@nestjs/core',
+  '@nestjs/cache-manager',
+  '@trpc/server',
+  'graphql-yoga',
+  '@graphql-yoga/plugin-response-cache',
+  'pg',
+  'memjs',
+  'prom-client',
+  '@opentelemetry/sdk-trace',
+]
 const machine = describeMachine(
-  ['ioredis', 'lru-cache', ...contenders.flatMap((c) => c.packages)],
+  // The frameworks and their caches are measured too (http, nestjs, rpc groups): their versions belong
+  // in the record beside the cache libraries'.
+  ['ioredis', 'lru-cache', ...contenders.flatMap((c) => c.packages), ...FRAMEWORK_PACKAGES],
   redis.version,
 )
 console.log(`## cachestack benchmark (${quick ? 'quick' : 'full'}, ${rounds} rounds, rotated order)\n`)

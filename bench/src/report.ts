@@ -51,7 +51,7 @@ function formatRatio(r: number | undefined): string {
         : `${r.toFixed(2)}x`
 }
 
-function table(head: string[], body: string[][]): string {
+export function table(head: string[], body: string[][]): string {
   const widths = head.map((h, c) => Math.max(h.length, ...body.map((row) => (row[c] ?? '').length)))
   const line = (cells: string[]) => `| ${cells.map((cell, c) => cell.padEnd(widths[c]!)).join(' | ')} |`
   return [line(head), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...body.map(line)].join('\n')
