@@ -68,6 +68,8 @@ export class StackEngine {
   /** The local first layer the synchronous hit path reads; cleared once its `get` answers with a promise. */
   l1: CacheLayer | undefined
   readonly clock: Clock
+  /** The stack runs on `systemClock`: its L1 hits may reuse a recent reading (`recentSystemNow`). */
+  readonly systemTime: boolean
   readonly defaults: ResolvedReadOptions
   readonly emitter = new CacheEmitter()
   readonly metrics: Metrics
@@ -144,6 +146,7 @@ export class StackEngine {
     this.shared = new SharedState(list, this.tags)
     this.l1 = list[0]!.isLocal ? list[0] : undefined
     this.clock = options.clock ?? systemClock
+    this.systemTime = this.clock === systemClock
     this.defaults = resolveReadOptions(options)
     this.assertLayerTtls(this.defaults.layerTtls)
     // Sliding and adaptive TTLs must see every hit; the L1 fast path would skip them.

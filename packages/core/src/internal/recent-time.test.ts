@@ -1,0 +1,93 @@
+import { setTimeout as wait } from 'node:timers/promises'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { CacheStack, type CacheStackOptions } from '../cache-stack.ts'
+import { MAX_USES } from './recent-time.ts'
+
+// Date.now is replaced (not the timers): the stack runs on the default system clock, and the 1 ms timer
+// that forgets a reading is real.
+let time = 1_700_000_000_000
+const stacks: CacheStack[] = []
+function stack(options: CacheStackOptions = {}): CacheStack {
+  const cache = new CacheStack(undefined, { ttl: 10, ...options })
+  stacks.push(cache)
+  return cache
+}
+
+afterEach(async () => {
+  vi.restoreAllMocks()
+  await Promise.all(stacks.splice(0).map((cache) => cache.disconnect()))
+})
+
+function mockNow() {
+  return vi.spyOn(Date, 'now').mockImplementation(() => time)
+}
+
+/** `n` hits in a row, no timer running in between (awaits only). */
+async function hits(cache: CacheStack, n: number): Promise<unknown[]> {
+  const values: unknown[] = []
+  for (let i = 0; i < n; i++) values.push(await cache.get('k'))
+  return values
+}
+
+describe('L1 hits on the system clock', () => {
+  it(`read Date.now once per ${MAX_USES} hits; an injected clock is read on every hit`, async () => {
+    const now = mockNow()
+    const cache = stack({ ttl: '1m' })
+    await cache.set('k', 'v')
+    now.mockClear()
+    expect(await hits(cache, 4 * MAX_USES)).toEqual(Array(4 * MAX_USES).fill('v'))
+    expect(now.mock.calls.length).toBeGreaterThanOrEqual(3)
+    expect(now.mock.calls.length).toBeLessThanOrEqual(5)
+
+    let reads = 0
+    const injected = stack({
+      ttl: '1m',
+      clock: {
+        now: () => {
+          reads++
+          return time
+        },
+      },
+    })
+    await injected.set('k', 'v')
+    reads = 0
+    await hits(injected, 4 * MAX_USES)
+    expect(reads).toBe(4 * MAX_USES)
+  })
+
+  it('never judge with a time older than the last write: a ttl 0 entry is stale at once', async () => {
+    mockNow()
+    const cache = stack()
+    const stale: boolean[] = []
+    cache.on('hit', (event) => stale.push(event.stale))
+    await cache.get('warm') // a reading at `time`
+    time += 5_000
+    await cache.set('k', 'v', { ttl: 0, staleWhileRevalidate: '1m' })
+    // With the reading of the miss above, the entry would look fresh for 5 s.
+    expect(await cache.get('k')).toBe('v')
+    expect(stale).toEqual([true])
+  })
+
+  it(`read the clock again after ${MAX_USES} hits, however long no timer has run`, async () => {
+    mockNow()
+    const cache = stack()
+    await cache.set('k', 'v')
+    time += 60_000
+    const values = await hits(cache, MAX_USES + 4)
+    const first = values.indexOf(undefined)
+    expect(first).toBeGreaterThanOrEqual(0)
+    expect(first).toBeLessThanOrEqual(MAX_USES)
+    expect(values.slice(first)).toEqual(Array(values.length - first).fill(undefined))
+  })
+
+  it('forget the reading once a 1 ms timer has run', async () => {
+    mockNow()
+    const cache = stack()
+    await cache.set('k', 'v')
+    expect(await cache.get('k')).toBe('v')
+    time += 11
+    // Timers run in the order they are due: this one is due after the stack's.
+    await wait(3)
+    expect(await cache.get('k')).toBeUndefined()
+  })
+})
