@@ -31,7 +31,7 @@ function otelStorage(): AsyncLocalStorage<Context> | undefined {
  */
 function enter(message: OperationContext): Context {
   const parent = context.active()
-  const instrumentation = message.cache === undefined ? undefined : registry.get(message.cache)
+  const instrumentation = instrumentationOf(message)
   return instrumentation === undefined ? parent : instrumentation.start(message, parent)
 }
 
@@ -44,8 +44,18 @@ function bindStorage(): void {
   bound = storage
 }
 
-const instrumentationOf = (message: OperationContext) =>
-  message.cache === undefined ? undefined : registry.get(message.cache)
+/** The stack of the last message and its instrumentation: runs of operations are of one stack. */
+let lastCache: object | undefined
+let lastInstrumentation: CacheInstrumentation | undefined
+
+function instrumentationOf(message: OperationContext): CacheInstrumentation | undefined {
+  const cache = message.cache
+  if (cache !== lastCache) {
+    lastCache = cache
+    lastInstrumentation = cache === undefined ? undefined : registry.get(cache)
+  }
+  return lastInstrumentation
+}
 
 const handlers: Handlers = {
   start(message) {
@@ -55,6 +65,8 @@ const handlers: Handlers = {
     if (!isTracked(message)) instrumentationOf(message)?.start(message, context.active())
   },
   end(message) {
+    // Nothing started for it: another stack's operation, or an L1 hit counted at `start`.
+    if (!isTracked(message)) return
     // A synchronous operation (traceSync: an in-memory hit) or a synchronous throw ends here, without
     // asyncEnd; Node sets `result` or `error` before `end` only then.
     if ('result' in message || message.error !== undefined) instrumentationOf(message)?.finish(message)
@@ -80,6 +92,8 @@ function onServe(message: unknown): void {
 export function register(cache: object, instrumentation: CacheInstrumentation): void {
   const first = registry.size === 0
   registry.set(cache, instrumentation)
+  lastCache = undefined
+  lastInstrumentation = undefined
   if (!first) return
   bindStorage()
   operations.subscribe(handlers)
@@ -91,6 +105,8 @@ export function unregister(cache: object): void {
   const instrumentation = registry.get(cache)
   if (instrumentation === undefined) return
   registry.delete(cache)
+  lastCache = undefined
+  lastInstrumentation = undefined
   instrumentation.dispose()
   if (registry.size > 0) return
   operations.unsubscribe(handlers)

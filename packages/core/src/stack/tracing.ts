@@ -68,6 +68,12 @@ export interface OperationContext {
   background?: boolean | undefined
   /** `refresh`: the message of the read that started it. */
   trigger?: OperationContext | undefined
+  /**
+   * A fresh L1 hit on the synchronous path: it was answered before `start` was published, with `hit`,
+   * `stale` and `layer` set already; `end` follows at once, and there is no `asyncStart`/`asyncEnd`.
+   * Nothing runs between `start` and `end` that a subscriber could time.
+   */
+  synchronous?: true | undefined
   /** What the operation answered: set by Node's `tracePromise` before `asyncEnd`, and before `end` for a synchronous in-memory hit. */
   result?: unknown
   /** Set by Node's `tracePromise` when the operation rejects. */

@@ -237,9 +237,10 @@ export function tracedHit<T>(
     hit: true,
     stale: false,
     layer,
+    synchronous: true,
+    result: value,
   }
   operationChannel.start.publish(context)
-  context.result = value
   operationChannel.end.publish(context)
   return Promise.resolve(value)
 }
