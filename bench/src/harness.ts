@@ -35,6 +35,36 @@ export function collectGarbage(type: 'major' | 'minor' = 'major'): void {
   }
 }
 
+/** Length of one slice of `settle()`, ms. */
+const SETTLE_SLICE_MS = 2
+/** Consecutive calm slices `settle()` waits for. */
+const SETTLE_CALM_SLICES = 3
+/** Share of one core the whole process may use in a slice that counts as calm. */
+const SETTLE_CPU_SHARE = 0.1
+
+/**
+ * Waits until the process is idle: `SETTLE_CALM_SLICES` slices of `SETTLE_SLICE_MS` in a row in which
+ * all its threads together used under 10% of a core, or `maxMs` (then the machine is busy anyway;
+ * resolves with the time waited). `gc()` returns before V8's helper threads finish: after a full GC
+ * of a heap that just dropped 20,000 entries they sweep and unmap for another 10–25 ms, 7–16 ms of
+ * CPU (measured with `src/probe/invalidate-window.ts`), and on 2 cores that stalls whatever is timed
+ * next by up to 4 ms. Counting the process's CPU, not a fixed pause, also waits out a bus still
+ * delivering echoes, and does not depend on how busy other processes keep the machine.
+ */
+export async function settle(maxMs = 250): Promise<number> {
+  const start = performance.now()
+  let calm = 0
+  while (calm < SETTLE_CALM_SLICES && performance.now() - start < maxMs) {
+    const cpu = process.cpuUsage()
+    const t0 = performance.now()
+    await new Promise((resolve) => setTimeout(resolve, SETTLE_SLICE_MS))
+    const used = process.cpuUsage(cpu)
+    const sliceUs = (performance.now() - t0) * 1000
+    calm = used.user + used.system < SETTLE_CPU_SHARE * sliceUs ? calm + 1 : 0
+  }
+  return performance.now() - start
+}
+
 /**
  * Measures `op(i)` where `i` increases across warm-up and timed batches (so a miss scenario can use
  * a fresh key per call). Batch size grows until one batch takes ~2 ms, which keeps the cost of
