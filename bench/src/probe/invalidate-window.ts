@@ -1,6 +1,7 @@
 // The tag-invalidation scenario's rounds (scenarios/tags.ts) for chosen contenders, memory + Redis, and
 // what happens inside each timed call: its time, the CPU other threads of this process used meanwhile
-// (V8's GC helpers), GCs, and with MONITOR=1 the Redis commands sent while timing (any client).
+// (V8's GC helpers), GCs, with MONITOR=1 the Redis commands sent while timing (any client), and with
+// CPU=1 Redis's main-thread CPU across the timed calls (read with INFO before and after).
 //   node --expose-gc --conditions=@cachestack/source src/probe/invalidate-window.ts \
 //     [perTag=10000] [rounds=5] [cs,csbus,bento,cacheable,raw]
 // SETTLE=none skips the scenario's settle() after its GC (to see what it waits out).
@@ -62,6 +63,12 @@ const otherThreads = (since: { cpu: NodeJS.CpuUsage; main: NodeJS.CpuUsage }) =>
   return Math.max(0, cpu.user + cpu.system - main.user - main.system)
 }
 const tags = 2
+/** Redis's main-thread CPU so far, µs (`INFO cpu`). */
+async function redisCpu(): Promise<number> {
+  const info = await control.info('cpu')
+  const read = (field: string) => Number(info.match(new RegExp(`${field}:([0-9.]+)`))?.[1] ?? 0)
+  return (read('used_cpu_user_main_thread') + read('used_cpu_sys_main_thread')) * 1e6
+}
 for (let round = -1; round < rounds; round++) {
   for (const entry of rotated(live, Math.max(0, round))) {
     const { adapter } = entry
@@ -78,6 +85,7 @@ for (let round = -1; round < rounds; round++) {
     const waited = process.env.SETTLE === 'none' ? 0 : await settle()
     await adapter.invalidateTag!(`inv:${r}:warm-up`)
     if (monitor) await control.echo('start')
+    const redis0 = process.env.CPU ? await redisCpu() : 0
     const w0 = performance.now()
     const h0 = process.hrtime.bigint() / 1000n
     const times: number[] = []
@@ -91,6 +99,7 @@ for (let round = -1; round < rounds; round++) {
     }
     windows.push({ name: entry.name, round, from: Number(h0), to: Number(process.hrtime.bigint() / 1000n) })
     const w1 = performance.now()
+    const redisUsed = process.env.CPU ? (await redisCpu()) - redis0 : 0
     if (monitor) {
       await control.echo('end')
       await new Promise((resolve) => setTimeout(resolve, 5))
@@ -101,6 +110,7 @@ for (let round = -1; round < rounds; round++) {
       `round ${round} ${entry.name.padEnd(9)} ${times.map((t) => t.toFixed(0).padStart(6)).join(' ')} µs` +
         `  other threads' cpu ${others.map((c) => c.toFixed(0)).join('/')} µs` +
         `  settled in ${waited.toFixed(1)} ms` +
+        (process.env.CPU ? `  redis main-thread cpu ${redisUsed.toFixed(0)} µs (2 INFO included)` : '') +
         `  gc: ${inside.map((g) => `${g.duration.toFixed(2)}ms`).join(',') || '-'}` +
         (monitor ? `  redis: ${[...commands].map(([c, n]) => `${c}=${n}`).join(' ')}` : ''),
     )
