@@ -1,6 +1,7 @@
 import type { CacheStack } from '@cachestack/core'
 import {
   captureServerResponse,
+  discardNextAnswer,
   type OutgoingResponse,
   ResponseCache,
   writeServerResponse,
@@ -202,13 +203,14 @@ function writeRaw(exchange: HttpExchange, response: OutgoingResponse): void {
 function replaceNextAnswer(exchange: HttpExchange, response: OutgoingResponse): void {
   const raw = exchange.raw
   const before = raw.getHeaders()
-  captureServerResponse(raw, { maxBodySize: Number.POSITIVE_INFINITY, passThroughHeaders: () => [] }).then(
-    () => {
-      for (const name of raw.getHeaderNames()) raw.removeHeader(name)
-      for (const [name, value] of Object.entries(before)) if (value !== undefined) raw.setHeader(name, value)
-      writeRaw(exchange, response)
-    },
-  )
+  discardNextAnswer(raw, () => {
+    // Back to the headers set before the handler (the reply's own are never applied), then the stored ones.
+    for (const name of raw.getHeaderNames()) if (!(name in before)) raw.removeHeader(name)
+    for (const [name, value] of Object.entries(before)) {
+      if (value !== undefined && raw.getHeader(name) !== value) raw.setHeader(name, value)
+    }
+    writeRaw(exchange, response)
+  })
 }
 
 Injectable()(CacheInterceptor)

@@ -3,7 +3,7 @@ export { captureAnswer, collectBody, toBytes } from './body.ts'
 export type { HealthCheckedStore, HealthReport, HealthRouteConfig, LayerReadiness } from './health.ts'
 export { DEFAULT_HEALTH_TIMEOUT, healthAnswer, healthResponder, readiness } from './health.ts'
 export type { ServerResponseCaptureOptions } from './node-capture.ts'
-export { captureServerResponse, writeServerResponse } from './node-capture.ts'
+export { captureServerResponse, discardNextAnswer, writeServerResponse } from './node-capture.ts'
 export type { DetachedPeer, NodeRequestHandler } from './node-dispatch.ts'
 export { detachedSocket, dispatchDetached } from './node-dispatch.ts'
 export type {

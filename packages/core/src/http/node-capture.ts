@@ -38,7 +38,7 @@ export function captureServerResponse<Res extends ServerResponse>(
   options: ServerResponseCaptureOptions,
 ): Promise<HandlerRun<Res>> {
   const target = res as unknown as Record<Patched, unknown>
-  const saved = PATCHED.map((name) => ({ name, own: Object.hasOwn(res, name), fn: target[name] }))
+  const saved = PATCHED.map((name) => ({ name, fn: target[name] }))
   const chunks: Buffer[] = []
   const callbacks: Callback[] = []
   let size = 0
@@ -46,11 +46,10 @@ export function captureServerResponse<Res extends ServerResponse>(
   let ended = false
   let passing = false
 
+  // Restored by assignment, never `delete`: deleting a property other than the last one added turns the
+  // response into a dictionary-mode object, and every later access by Node's HTTP code gets slower.
   const restore = () => {
-    for (const { name, own, fn } of saved) {
-      if (own) target[name] = fn
-      else delete target[name]
-    }
+    for (const { name, fn } of saved) target[name] = fn
   }
 
   return new Promise<HandlerRun<Res>>((settle) => {
@@ -147,10 +146,48 @@ export function captureServerResponse<Res extends ServerResponse>(
   })
 }
 
+/**
+ * Drops the next answer a framework writes to `res` (through `writeHead`/`write`/`end`/`flushHeaders`)
+ * and calls `ended` once it has ended, with the methods restored: for an adapter that already has the
+ * answer but whose framework replies anyway (NestJS after an interceptor). Nothing is buffered and the
+ * headers passed to `writeHead` are never applied; headers set on `res` meanwhile stay, for `ended` to judge.
+ */
+export function discardNextAnswer(res: ServerResponse, ended: () => void): void {
+  const target = res as unknown as Record<Patched, unknown>
+  const saved = PATCHED.map((name) => target[name])
+  target.writeHead = () => res
+  target.flushHeaders = () => {}
+  target.write = (_chunk: unknown, encoding?: unknown, callback?: Callback) => {
+    const done = typeof encoding === 'function' ? (encoding as Callback) : callback
+    if (done) process.nextTick(done)
+    return true
+  }
+  target.end = (chunk?: unknown, encoding?: unknown, callback?: Callback) => {
+    const done = [chunk, encoding, callback].find((arg) => typeof arg === 'function') as Callback | undefined
+    PATCHED.forEach((name, i) => {
+      target[name] = saved[i]
+    })
+    if (done) res.once('finish', () => done())
+    ended()
+    return res
+  }
+}
+
 /** Writes an answer to a Node `ServerResponse` (headers replace any of the same name already set). */
 export function writeServerResponse(res: ServerResponse, response: OutgoingResponse): void {
-  for (const [name, value] of groupHeaders(response.headers)) res.setHeader(name, value)
+  const headers = response.headers
+  // A header repeated in the list (`Link`, `Vary`...) is set once with all its values; most answers have none.
+  if (hasRepeatedName(headers)) for (const [name, value] of groupHeaders(headers)) res.setHeader(name, value)
+  else for (const [name, value] of headers) res.setHeader(name, value)
   if (response.body === null) res.removeHeader('transfer-encoding')
   res.writeHead(response.status)
   res.end(response.body ?? undefined)
+}
+
+function hasRepeatedName(headers: HeaderList): boolean {
+  for (let i = 1; i < headers.length; i++) {
+    const name = (headers[i] as [string, string])[0]
+    for (let j = 0; j < i; j++) if ((headers[j] as [string, string])[0] === name) return true
+  }
+  return false
 }
