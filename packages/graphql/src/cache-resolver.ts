@@ -81,17 +81,25 @@ export function cacheResolver<TParent = any, TArgs = any, TContext = any, TResul
   if (bypass !== undefined) coreOptions.bypass = (_args, call) => bypass(call.parent, call.args, call.context)
   // Validates every option now, at startup, rather than at the first call.
   new OperationCacheClass({ ...coreOptions, name: RESOLVER_KEY_PREFIX }, 'cacheResolver()')
-  const byField = new Map<string, OperationCache<Args, Call, unknown>>()
+  // Per parent type and field name: built at a field's first call, looked up on every later one.
+  const byField = new Map<object, Map<string, FieldCache>>()
 
   return async (parent, args, context, info) => {
-    const field = `${info.parentType.name}.${info.fieldName}`
-    let op = byField.get(field)
-    if (op === undefined) {
-      op = new OperationCacheClass({ ...coreOptions, name: RESOLVER_KEY_PREFIX + field }, 'cacheResolver()')
-      byField.set(field, op)
+    let fields = byField.get(info.parentType)
+    if (fields === undefined) byField.set(info.parentType, (fields = new Map()))
+    let entry = fields.get(info.fieldName)
+    if (entry === undefined) {
+      const field = `${info.parentType.name}.${info.fieldName}`
+      const op = new OperationCacheClass(
+        { ...coreOptions, name: RESOLVER_KEY_PREFIX + field },
+        'cacheResolver()',
+      )
+      entry = { field, op, root: isRootType(info) }
+      fields.set(info.fieldName, entry)
     }
+    const { field, op } = entry
     const identity =
-      key === undefined ? defaultIdentity(parent, args, info, field) : key(parent, args, context, info)
+      key === undefined ? defaultIdentity(parent, args, entry.root, field) : key(parent, args, context, info)
     try {
       const result = await op.query([identity], { parent, args, context, info }, async () =>
         toPlainData(await resolver(parent, args, context, info), `resolver ${field}`),
@@ -107,8 +115,18 @@ export function cacheResolver<TParent = any, TArgs = any, TContext = any, TResul
   }
 }
 
-function defaultIdentity(parent: unknown, args: unknown, info: GraphQLResolveInfo, field: string): unknown {
-  const root = [info.schema.getQueryType(), info.schema.getMutationType()].includes(info.parentType as never)
+interface FieldCache {
+  field: string
+  op: OperationCache<Args, Call, unknown>
+  /** The field belongs to the query or mutation type: its default identity is its arguments. */
+  root: boolean
+}
+
+function isRootType(info: GraphQLResolveInfo): boolean {
+  return [info.schema.getQueryType(), info.schema.getMutationType()].includes(info.parentType as never)
+}
+
+function defaultIdentity(parent: unknown, args: unknown, root: boolean, field: string): unknown {
   if (root) return args
   const id = (parent as { id?: unknown } | null)?.id
   if (typeof id === 'string' || typeof id === 'number') return { id, args }
