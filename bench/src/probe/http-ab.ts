@@ -16,8 +16,10 @@ const cpuMs = (pid: number) => {
   return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_MS
 }
 const targets = specs.map((spec) => {
-  const [label, rest] = spec.split('=') as [string, string]
-  const [pid, where] = rest.includes(':') ? (rest.split(':') as [string, string]) : ['0', rest]
+  const label = spec.slice(0, spec.indexOf('='))
+  const rest = spec.slice(spec.indexOf('=') + 1)
+  const colon = rest.indexOf(':')
+  const [pid, where] = colon === -1 ? ['0', rest] : [rest.slice(0, colon), rest.slice(colon + 1)]
   const slash = where.indexOf('/')
   return {
     label,
