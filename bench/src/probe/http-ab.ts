@@ -37,9 +37,23 @@ const cpuRatios = targets.map(() => [] as number[])
 for (let round = 0; round < rounds; round++) {
   const order = round % 2 === 0 ? targets : [...targets].reverse()
   for (const t of order) {
-    await client.run({ port: t.port, path: t.path, concurrency: 32, warmupMs: 100, durationMs: 50, maxRequests: 1e6 })
+    await client.run({
+      port: t.port,
+      path: t.path,
+      concurrency: 32,
+      warmupMs: 100,
+      durationMs: 50,
+      maxRequests: 1e6,
+    })
     const before = cpuMs(t.pid)
-    const r = await client.run({ port: t.port, path: t.path, concurrency: 32, warmupMs: 0, durationMs, maxRequests: 1e7 })
+    const r = await client.run({
+      port: t.port,
+      path: t.path,
+      concurrency: 32,
+      warmupMs: 0,
+      durationMs,
+      maxRequests: 1e7,
+    })
     const used = cpuMs(t.pid) - before
     if (r.errors) throw new Error(`${t.label}: ${r.errors} errors (${r.firstError})`)
     t.rps.push(1e9 / r.nsPerRequest)
@@ -54,7 +68,9 @@ for (let round = 0; round < rounds; round++) {
 for (const [i, t] of targets.entries()) {
   console.log(
     `${t.label.padEnd(16)} ${median(t.rps).toFixed(0).padStart(6)} req/s (x${median(rpsRatios[i] as number[]).toFixed(3)})` +
-      (t.pid ? `  server CPU ${median(t.cpu).toFixed(1).padStart(6)} us/req (x${median(cpuRatios[i] as number[]).toFixed(3)})` : ''),
+      (t.pid
+        ? `  server CPU ${median(t.cpu).toFixed(1).padStart(6)} us/req (x${median(cpuRatios[i] as number[]).toFixed(3)})`
+        : ''),
   )
 }
 await client.close()
