@@ -4,6 +4,7 @@ import {
   discardNextAnswer,
   type OutgoingResponse,
   ResponseCache,
+  type ServeOutcome,
   writeServerResponse,
 } from '@cachestack/core/http'
 import {
@@ -100,20 +101,24 @@ export class CacheInterceptor implements NestInterceptor {
   async #serve(route: Route, exchange: HttpExchange, next: CallHandler): Promise<Observable<unknown>> {
     const { engine } = route
     let lead: () => void = () => {}
-    const leading = new Promise<'leader'>((resolve) => (lead = () => resolve('leader')))
-    const outcome = engine.serve(exchange.info, {
-      produce: () => {
-        exchange.stripConditional()
-        const run = captureServerResponse(exchange.raw, {
-          maxBodySize: engine.options.maxBodySize,
-          passThroughHeaders: (reason) => engine.passThrough('MISS', reason),
-        })
-        lead()
-        return run
-      },
-      dispatch: (headers) => exchange.dispatch(headers),
+    let outcome!: Promise<ServeOutcome>
+    // Settles with the outcome, or earlier with 'leader' when this request is the one to run the handler.
+    const first = await new Promise<'leader' | ServeOutcome>((resolve, reject) => {
+      lead = () => resolve('leader')
+      outcome = engine.serve(exchange.info, {
+        produce: () => {
+          exchange.stripConditional()
+          const run = captureServerResponse(exchange.raw, {
+            maxBodySize: engine.options.maxBodySize,
+            passThroughHeaders: (reason) => engine.passThrough('MISS', reason),
+          })
+          lead()
+          return run
+        },
+        dispatch: (headers) => exchange.dispatch(headers),
+      })
+      outcome.then(resolve, reject)
     })
-    const first = await Promise.race([leading, outcome])
     if (first === 'leader') {
       // This request runs the handler for everyone waiting on the key: Nest writes its answer into the
       // capture, and the cached form (with X-Cache, ETag...) goes out once the store decided.

@@ -76,7 +76,8 @@ export function replayStored<Req>(
   publishServeStatus(SERVE_STATUS[context.state], 'http', context.detail)
   const body = storedBody(stored)
   const age = Math.max(0, Math.floor((context.now - stored.createdAt) / 1000))
-  const headers: HeaderList = stored.headers.map(([n, v]) => [n, v])
+  // The pairs are shared with the stored (frozen) entry: writers read them, never change them.
+  const headers: HeaderList = stored.headers.slice()
   headers.push(['etag', stored.etag], ['age', String(age)], ['x-cache', context.state])
   if (context.cacheStatusHeader) {
     const ttl = Math.floor((stored.freshUntil - context.now) / 1000)
