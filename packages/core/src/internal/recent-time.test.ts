@@ -90,4 +90,23 @@ describe('L1 hits on the system clock', () => {
     await wait(3)
     expect(await cache.get('k')).toBeUndefined()
   })
+
+  it('read the clock on every hit while fake timers replace Date, so a jump in fake time is seen at once', async () => {
+    // What an app's own tests do: fake timers (Date included), a write, time moved by hand, a read.
+    vi.useFakeTimers({ now: time })
+    try {
+      const cache = stack({ ttl: '1s' })
+      await cache.set('k', 'v')
+      expect(await cache.get('k')).toBe('v')
+      vi.advanceTimersByTime(2_000)
+      expect(await cache.get('k')).toBeUndefined()
+
+      await cache.set('k', 'v')
+      expect(await cache.get('k')).toBe('v')
+      vi.setSystemTime(Date.now() + 2_000)
+      expect(await cache.get('k')).toBeUndefined()
+    } finally {
+      vi.useRealTimers()
+    }
+  })
 })

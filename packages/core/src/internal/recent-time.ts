@@ -14,6 +14,10 @@ export const RECENT_RESOLUTION_MS = 1
 /** Hits one reading may serve before the clock is read again, however long no timer has run. */
 export const MAX_USES = 16
 
+// A test that fakes time (vitest's or Jest's fake timers, sinon) swaps the global `Date` for its own and
+// moves time by hand, in jumps no real timer sees: while it is installed, every hit reads the clock.
+const REAL_DATE = Date
+
 let recent = 0
 let uses = 0
 let armed = false
@@ -36,7 +40,10 @@ export function systemNow(): number {
   return now
 }
 
-/** The latest reading of `systemNow` if still recent enough (see above), else a new one. */
+/**
+ * The latest reading of `systemNow` if still recent enough (see above), else a new one; always a new one
+ * while the global `Date` is not the one this module loaded with (fake timers).
+ */
 export function recentSystemNow(): number {
-  return recent !== 0 && ++uses < MAX_USES ? recent : systemNow()
+  return recent !== 0 && ++uses < MAX_USES && Date === REAL_DATE ? recent : systemNow()
 }
