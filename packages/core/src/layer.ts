@@ -48,11 +48,22 @@ export interface CacheEntry<T = unknown> {
   sliding?: number | undefined
 }
 
+/** An entry without its value: the times, tags and flags that decide whether it may be served. */
+export type EntryHead = Omit<CacheEntry, 'value'>
+
 /** What a stack hands each layer when the layer joins it. */
 export interface LayerContext {
   readonly clock: Clock
   /** Reports a problem the layer recovered from (corrupted bytes, a failed background write). */
   reportError(error: unknown, operation: string, key?: string): void
+  /**
+   * True when the stack refuses an entry whatever its value (a tag invalidation this instance knows of
+   * killed it); false says nothing. A layer that can read an entry's head before its value may then
+   * skip decoding the value, but must still answer the entry, so the stack can count it and remove or
+   * overwrite it (its `value` may be decoded on first access). Read it per decode: `undefined` while
+   * nothing can be dead (no tag invalidation known).
+   */
+  readonly isDead?: ((head: EntryHead) => boolean) | undefined
 }
 
 /** One entry for `setMany`. `ttl` is the physical lifetime in ms; `undefined` keeps it forever. */

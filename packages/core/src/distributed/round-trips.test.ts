@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Redis } from 'ioredis'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { startRedis } from '../../../../tools/test-services.ts'
 import { CacheStack } from '../cache-stack.ts'
 import { MemoryLayer } from '../layers/memory-layer.ts'
@@ -157,5 +157,31 @@ describe('a tag invalidation and its bus message', () => {
     await eventually(async () => expect(await b.stack.get('k')).toBeUndefined())
     await Promise.all([a.disconnect(), b.stack.disconnect(), layerClient.quit(), busClient.quit()])
     await killRedis(other.process)
+  })
+})
+
+describe('the first read of an entry after its tag was invalidated', () => {
+  it("costs a plain miss's commands (GET + SET) and parses only the dead entry's head", async () => {
+    const layerClient = new Redis({ port: client.options.port, host: '127.0.0.1' })
+    const sent = countSent(layerClient)
+    const prefix = 'rt-after:'
+    const stack = new CacheStack([new MemoryLayer(), new RedisLayer({ client: layerClient, prefix })])
+    await stack.set('k', { note: 'dead-value-marker' }, { tags: ['t'] })
+    await stack.invalidateByTag('t')
+    sent.clear()
+    const parse = vi.spyOn(JSON, 'parse')
+    try {
+      // The L1 copy is dead, then Redis answers the dead shared entry: its head says so.
+      expect(await stack.getOrSet('k', async () => ({ note: 'fresh' }))).toEqual({ note: 'fresh' })
+      const parsed = parse.mock.calls.map(([text]) => String(text))
+      expect(parsed.some((text) => text.includes('"tags":["t"]'))).toBe(true)
+      expect(parsed.filter((text) => text.includes('dead-value-marker'))).toEqual([])
+    } finally {
+      parse.mockRestore()
+    }
+    expect(Object.fromEntries(sent)).toEqual({ get: 1, set: 1 })
+    expect(JSON.parse((await layerClient.get(`${prefix}k`))!).value).toEqual({ note: 'fresh' })
+    await stack.disconnect()
+    await layerClient.quit()
   })
 })

@@ -3,12 +3,17 @@
 // Payload layout:
 // - starts with `{` (0x7B): the entry as plain JSON text. The entry's own opening brace is the marker,
 //   so the common case (JSON, no compression) needs no header and a read parses the string GET returned.
+//   The value is written last (`{"createdAt":…,"tags":[…],"value":…}`): a reader parses the short head
+//   first, and an entry the stack refuses whatever its value (a tag invalidated since it was written)
+//   is handed back without its value being parsed (issue 18: the first read after an invalidation found
+//   the dead ~1 KB entry in Redis and parsed all of it). Any other JSON object is read whole, so entries
+//   written value-first by earlier versions, or by other tools, read as before.
 // - starts with 0xF0..0xFA: a one-byte header `0xF0 | compression << 2 | format`, then the body.
 //   format: 0 json, 1 msgpack, 2 custom; compression: 0 none, 1 gzip, 2 brotli.
 // Any reader decodes any header it knows, so instances with different settings can share keys (except
 // a custom serializer, which only its owner understands).
 import { Decoder, Encoder } from '@msgpack/msgpack'
-import { type CacheEntry, markUnshared } from '../layer.ts'
+import { type CacheEntry, type EntryHead, markUnshared } from '../layer.ts'
 import { type CompressionName, compress, decompress } from './compression.ts'
 
 /** A custom serializer: turns a whole entry (value and freshness metadata) into bytes and back. */
@@ -30,10 +35,18 @@ export class CorruptedEntryError extends Error {
 }
 
 const BRACE = 0x7b
+const CLOSING_BRACE = 0x7d
+// Where the value starts in a value-last payload. Inside a JSON string every `"` is escaped, so this
+// can only be a key of the object itself.
+const VALUE_KEY = ',"value":'
+const VALUE_FIRST = '{"value":'
 const HEADER_BASE = 0xf0
 const FORMATS = ['json', 'msgpack', 'custom'] as const
 const COMPRESSIONS = [undefined, 'gzip', 'brotli'] as const
 type FormatName = (typeof FORMATS)[number]
+
+/** Whether the stack refuses an entry whatever its value (see `LayerContext.isDead`). */
+export type DeadCheck = (head: EntryHead) => boolean
 
 /** Settings of an `EntryCodec`, already validated. */
 export interface EntryCodecOptions {
@@ -72,14 +85,14 @@ export class EntryCodec {
    * `undefined` when `encode` must do the work. Throws what `JSON.stringify` throws.
    */
   encodeText(entry: CacheEntry): string | undefined {
-    return this.#format === 'json' && !this.#compression ? JSON.stringify(entry) : undefined
+    return this.#format === 'json' && !this.#compression ? JSON.stringify(valueLast(entry)) : undefined
   }
 
   /** The payload to store for `entry`; throws what the serializer throws (a cycle, a BigInt in JSON...). */
   async encode(entry: CacheEntry): Promise<string | Buffer> {
     let body: Uint8Array
     if (this.#format === 'json') {
-      const text = JSON.stringify(entry)
+      const text = JSON.stringify(valueLast(entry))
       if (!this.#compression || !this.#overThreshold(text)) return text
       body = Buffer.from(text, 'utf8')
     } else if (this.#format === 'msgpack') {
@@ -107,16 +120,17 @@ export class EntryCodec {
   /**
    * Decodes a payload read as a string. Answers `undefined` when the payload is binary and must be
    * read again as bytes; throws `CorruptedEntryError` when it is plain JSON that is not a valid entry.
+   * An entry `dead` refuses by its head alone comes back with its value parsed on first access.
    */
-  decodeText(text: string): CacheEntry | undefined {
+  decodeText(text: string, dead?: DeadCheck): CacheEntry | undefined {
     if (text.charCodeAt(0) !== BRACE) return undefined
-    return parseJson(text)
+    return parseJson(text, dead)
   }
 
-  /** Decodes a payload read as bytes; throws `CorruptedEntryError` when it cannot. */
-  async decodeBytes(data: Buffer): Promise<CacheEntry> {
+  /** Decodes a payload read as bytes; throws `CorruptedEntryError` when it cannot. `dead`: as `decodeText`. */
+  async decodeBytes(data: Buffer, dead?: DeadCheck): Promise<CacheEntry> {
     const first = data[0]
-    if (first === BRACE) return parseJson(data.toString('utf8'))
+    if (first === BRACE) return parseJson(data.toString('utf8'), dead)
     if (first === undefined || first < HEADER_BASE) throw new CorruptedEntryError('unknown payload header')
     const format = FORMATS[first & 0x03]
     const compression = COMPRESSIONS[(first >> 2) & 0x03]
@@ -131,7 +145,7 @@ export class EntryCodec {
         throw new CorruptedEntryError(`cannot ${compression}-decompress the payload`, { cause: error })
       }
     }
-    if (format === 'json') return parseJson(body.toString('utf8'))
+    if (format === 'json') return parseJson(body.toString('utf8'), dead)
     if (format === 'msgpack') {
       let decoded: unknown
       try {
@@ -160,14 +174,72 @@ export class EntryCodec {
   }
 }
 
-function parseJson(text: string): CacheEntry {
-  let decoded: unknown
+/** The entry with its value last (JSON keeps this order), so a reader can stop before the value. */
+function valueLast(entry: CacheEntry): CacheEntry {
+  return {
+    createdAt: entry.createdAt,
+    freshUntil: entry.freshUntil,
+    swrUntil: entry.swrUntil,
+    graceUntil: entry.graceUntil,
+    tags: entry.tags,
+    namespace: entry.namespace,
+    missing: entry.missing,
+    sliding: entry.sliding,
+    value: entry.value,
+  }
+}
+
+function parseJson(text: string, dead: DeadCheck | undefined): CacheEntry {
+  // With nothing to check, one parse of the whole is cheaper than a head and a value parsed apart.
+  const cut = dead === undefined || text.startsWith(VALUE_FIRST) ? -1 : text.indexOf(VALUE_KEY)
+  if (cut !== -1 && text.charCodeAt(text.length - 1) === CLOSING_BRACE) {
+    const head = parseHead(text, cut)
+    if (head !== undefined) {
+      if (dead!(head)) return withLazyValue(head, text)
+      try {
+        ;(head as CacheEntry).value = JSON.parse(text.slice(cut + VALUE_KEY.length, -1))
+        return markUnshared(head as CacheEntry)
+      } catch {
+        // Not one JSON value up to the closing brace: read whole below, which says what is wrong.
+      }
+    }
+  }
+  return checkEntry(parseWhole(text))
+}
+
+/** The fields before `"value"` as an entry head, or `undefined` when they are not one. */
+function parseHead(text: string, cut: number): EntryHead | undefined {
+  let head: unknown
   try {
-    decoded = JSON.parse(text)
+    head = JSON.parse(`${text.slice(0, cut)}}`)
+  } catch {
+    return undefined
+  }
+  return isEntryHead(head) ? head : undefined
+}
+
+function parseWhole(text: string): unknown {
+  try {
+    return JSON.parse(text)
   } catch (error) {
     throw new CorruptedEntryError('invalid JSON payload', { cause: error })
   }
-  return checkEntry(decoded)
+}
+
+/**
+ * A dead entry: the stack never reads its value, but anyone else who does gets it (parsed then, and
+ * `CorruptedEntryError` if it cannot be).
+ */
+function withLazyValue(head: EntryHead, text: string): CacheEntry {
+  let parsed: { value: unknown } | undefined
+  return Object.defineProperty(head as CacheEntry, 'value', {
+    configurable: true,
+    enumerable: true,
+    get: () => {
+      parsed ??= checkEntry(parseWhole(text))
+      return parsed.value
+    },
+  })
 }
 
 /** Returns `value` when it has the shape of a `CacheEntry`; throws `CorruptedEntryError` otherwise. */
@@ -178,9 +250,13 @@ export function checkEntry(value: unknown): CacheEntry {
 
 /** True when `value` has the shape of a `CacheEntry` (what a reader may rely on). */
 export function isCacheEntry(value: unknown): value is CacheEntry {
+  return isEntryHead(value) && (value as { value?: unknown }).value !== undefined
+}
+
+/** True when `value` has the shape of an entry's head: its times, tags and flags. */
+function isEntryHead(value: unknown): value is EntryHead {
   if (typeof value !== 'object' || value === null) return false
   const entry = value as Record<string, unknown>
-  if (entry.value === undefined) return false
   if (!isTime(entry.createdAt) || !isTime(entry.freshUntil)) return false
   if (!isTime(entry.swrUntil) || !isTime(entry.graceUntil)) return false
   const { tags, namespace, missing } = entry

@@ -306,7 +306,7 @@ export class DiskLayer implements CacheLayer {
       const { header, payload } = decodeEntryFile(data)
       if (header.key !== record.key) throw new CorruptedEntryError('entry file holds another key')
       if (header.expiresAt !== undefined && header.expiresAt <= this.#clock.now()) return undefined
-      return await this.#codec.decodeBytes(payload)
+      return await this.#codec.decodeBytes(payload, this.#context?.isDead)
     } catch (error) {
       if (!(error instanceof CorruptedEntryError)) throw new LayerError(this.name, operation, error)
       if (this.#index.get(record.key) === record) this.#context?.reportError(error, operation, record.key)

@@ -191,7 +191,7 @@ export class MemcachedLayer implements CacheLayer {
 
   async #decode(operation: string, key: string, data: Buffer): Promise<CacheEntry | undefined> {
     try {
-      return await this.#codec.decodeBytes(unframe(data).payload)
+      return await this.#codec.decodeBytes(unframe(data).payload, this.#context?.isDead)
     } catch (error) {
       if (error instanceof CorruptedEntryError) return this.#discard(operation, key, error)
       throw this.#fail(operation, error)

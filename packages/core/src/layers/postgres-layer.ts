@@ -257,7 +257,7 @@ export class PostgresLayer implements CacheLayer {
 
   async #decode(key: string, value: Buffer, operation: string): Promise<CacheEntry | undefined> {
     try {
-      return await this.#codec.decodeBytes(value)
+      return await this.#codec.decodeBytes(value, this.#context?.isDead)
     } catch (error) {
       if (!(error instanceof CorruptedEntryError)) throw new LayerError(this.name, operation, error)
       this.#context?.reportError(error, operation, key)

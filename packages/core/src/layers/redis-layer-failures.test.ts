@@ -47,6 +47,15 @@ describe('RedisLayer with corrupted bytes', () => {
     ['garbage msgpack', Buffer.of(0xf1, 0xc1, 0xc1)],
     ['a custom payload', Buffer.of(0xf2, 0x7b)],
     ['an empty string', ''],
+    [
+      'value-last JSON with a broken value',
+      '{"createdAt":1,"freshUntil":2,"swrUntil":2,"graceUntil":2,"value":{oops}',
+    ],
+    ['value-last JSON cut short', '{"createdAt":1,"freshUntil":2,"swrUntil":2,"graceUntil":2,"value":{"a":1'],
+    [
+      'value-last JSON with a wrong head',
+      '{"createdAt":"1","freshUntil":2,"swrUntil":2,"graceUntil":2,"value":1}',
+    ],
   ]
 
   it.each(garbage)('answers a miss, deletes the key and reports %s', async (_label, bytes) => {
@@ -116,11 +125,52 @@ describe('RedisLayer payloads', () => {
     const stored = (await raw.getBuffer(`${prefix}big`))!
     expect(stored[0]).toBe(0xf4)
     expect(stored.length).toBeLessThan(1000)
-    expect(await raw.get(`${prefix}small`)).toMatch(/^\{"value":"tiny"/)
+    // Plain JSON, no header, the value last (after the times a reader checks first).
+    expect(await raw.get(`${prefix}small`)).toMatch(/^\{"createdAt":1,"freshUntil":.*,"value":"tiny"\}$/)
     // A plain-JSON reader sharing the prefix still understands the compressed payload.
     const plain = new RedisLayer({ client: raw, prefix })
     expect((await plain.get('big'))?.value).toEqual(big)
     expect((await plain.getMany(['small', 'big'])).map((e) => e?.value)).toEqual(['tiny', big])
+  })
+
+  it('reads entries written value-first (earlier versions) or in any key order', async () => {
+    const { layer, prefix, reports } = attached()
+    const written = createTestEntry({ id: 7, value: ',"value":' }, { tags: ['t'], namespace: 'a:' })
+    await raw.set(`${prefix}old`, JSON.stringify(written))
+    const { value, ...head } = written
+    await raw.set(`${prefix}shuffled`, JSON.stringify({ tags: head.tags, value, ...head }))
+    await raw.set(`${prefix}spaced`, JSON.stringify({ ...head, value }, null, 1))
+    expect(await layer.get('old')).toEqual(written)
+    expect(await layer.getMany(['shuffled', 'spaced', 'old'])).toEqual([written, written, written])
+    expect(reports).toEqual([])
+  })
+
+  it('answers an entry the stack refuses by its head without parsing its value', async () => {
+    const { layer, prefix, reports } = attached()
+    const heads: unknown[] = []
+    layer.attach({
+      clock: systemClock,
+      reportError: (error, operation, key) => reports.push({ error, operation, key }),
+      isDead: (head) => {
+        heads.push(head)
+        return head.tags?.includes('gone') === true
+      },
+    })
+    // The value is not JSON: only a reader that never parses it can answer this entry.
+    const head = '{"createdAt":1,"freshUntil":9,"swrUntil":9,"graceUntil":9,"tags":["gone"]'
+    await raw.set(`${prefix}dead`, `${head},"value":{not json}`)
+    const dead = await layer.get('dead')
+    expect(dead).toMatchObject({ createdAt: 1, freshUntil: 9, tags: ['gone'] })
+    expect(heads).toHaveLength(1)
+    expect(reports).toEqual([])
+    expect(await raw.exists(`${prefix}dead`)).toBe(1)
+    // Whoever reads the value anyway gets what the bytes say: here, that they are corrupted.
+    expect(() => dead!.value).toThrow(CorruptedEntryError)
+    // A live entry is read whole; a broken value there is a reported miss, as ever.
+    await raw.set(`${prefix}live`, `${head.replace('gone', 'kept')},"value":{not json}`)
+    expect(await layer.getMany(['live', 'dead'])).toMatchObject([undefined, { tags: ['gone'] }])
+    expect(reports.map((r) => [r.operation, r.key])).toEqual([['getMany', 'live']])
+    expect(await raw.exists(`${prefix}live`)).toBe(0)
   })
 
   it('stores incompressible data as it is', async () => {

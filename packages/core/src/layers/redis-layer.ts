@@ -87,14 +87,14 @@ export class RedisLayer implements CacheLayer {
         if (this.budget?.counts(key)) this.budget.touch(key) // behind the GET: the answer does not wait for it
         const text = await reading
         if (text === null) return undefined
-        const entry = this.#codec.decodeText(text)
+        const entry = this.#codec.decodeText(text, this.#context?.isDead)
         if (entry !== undefined) return entry
       }
       const buffered = this.#run(() => this.client.getBuffer(this.#prefix + key))
       if (this.#bytes && this.budget?.counts(key)) this.budget.touch(key)
       const data = await buffered
       if (data === null) return undefined
-      return await this.#codec.decodeBytes(data)
+      return await this.#codec.decodeBytes(data, this.#context?.isDead)
     } catch (error) {
       if (error instanceof CorruptedEntryError) return this.#discard(key, error)
       throw this.#fail('get', error)
@@ -333,8 +333,8 @@ export class RedisLayer implements CacheLayer {
   async #decodeOne(key: string, payload: string | Buffer | null): Promise<CacheEntry | undefined> {
     if (payload === null) return undefined
     try {
-      if (typeof payload !== 'string') return await this.#codec.decodeBytes(payload)
-      const entry = this.#codec.decodeText(payload)
+      if (typeof payload !== 'string') return await this.#codec.decodeBytes(payload, this.#context?.isDead)
+      const entry = this.#codec.decodeText(payload, this.#context?.isDead)
       // A binary payload (another instance compressed it) read as text: read its bytes again.
       return entry ?? (await this.get(key))
     } catch (error) {

@@ -1,7 +1,14 @@
 import { DisconnectedError, LayerError, ValidationError } from '../errors.ts'
 import { assertKnownOptions, joinNames, optionNames, unknownOption } from '../internal/known-options.ts'
 import { optionalDuration } from '../internal/units.ts'
-import { type CacheEntry, type CacheLayer, type Clock, type LayerContext, systemClock } from '../layer.ts'
+import {
+  type CacheEntry,
+  type CacheLayer,
+  type Clock,
+  type EntryHead,
+  type LayerContext,
+  systemClock,
+} from '../layer.ts'
 import { MemoryLayer } from '../layers/memory-layer.ts'
 import type { CacheBus } from './bus-message.ts'
 import { BusSync } from './bus-sync.ts'
@@ -27,7 +34,7 @@ import { SharedState } from './shared-state.ts'
 import type { SingleFlight } from './single-flight.ts'
 import { SlidingTtl } from './sliding.ts'
 import { resolveBaseDir } from './snapshot-file.ts'
-import { TagRegistry } from './tags.ts'
+import { HARD_INVALIDATED, TagRegistry } from './tags.ts'
 import { AccessProfiles } from './ttl-policy.ts'
 import { ValuePolicy } from './value-policy.ts'
 import { resolveWriteBehind, WriteBehindQueue } from './write-behind.ts'
@@ -196,9 +203,18 @@ export class StackEngine {
     this.access = new LayerAccess(this)
     this.singleFlight = options.singleFlight
     if (options.generation !== undefined) this.setGeneration(options.generation)
+    const tags = this.tags
+    // Tags only: a shared layer expires entries itself, and a clock reading costs 100+ ns on some
+    // virtual machines. LayerAccess checks the same object again (the tag check is memoized on it).
+    const killedByTag = (head: EntryHead) => tags.check(head) === HARD_INVALIDATED
     const context: LayerContext = {
       clock: this.clock,
       reportError: (error, operation, key) => this.emitter.emitError(error, operation, key),
+      // None while no tag state is known: nothing can be dead by a tag, and a layer then decodes an
+      // entry in one piece (a Redis hit of a stack that never invalidated pays nothing for the check).
+      get isDead() {
+        return tags.size > 0 ? killedByTag : undefined
+      },
     }
     for (const layer of list) layer.attach?.(context)
   }

@@ -43,9 +43,9 @@ export class LayerAccess {
 
   /**
    * Walks the layers for a valid entry (not physically expired, not hard-invalidated) and back-fills.
-   * `replacing`: the caller writes the key next (a read with a factory), so a dead shared copy is left
-   * for that write to overwrite instead of being deleted first (one command less on the first read
-   * after an invalidation).
+   * `replacing`: the caller writes the key next (a read with a factory), so a dead copy is left for that
+   * write to overwrite instead of being deleted first (one command less on the first read after an
+   * invalidation; on a local layer, one delete and its promise less).
    */
   lookup(key: string, replacing = false): Promise<Found | undefined> {
     // One layer has nothing to back-fill, so nothing to guard with a mark: the walk's own promise is the
@@ -92,7 +92,7 @@ export class LayerAccess {
         !layer.isLocal &&
         this.#host.tags.check(entry) !== HARD_INVALIDATED
           ? await this.#validate(i, key, entry)
-          : this.#accept(i, key, entry, true, replacing && !layer.isLocal)
+          : this.#accept(i, key, entry, true, replacing)
       if (found === undefined) continue
       if (i > 0 && !this.#host.changes.changedSince(key, mark)) this.backfill(key, entry!, i)
       return found
@@ -167,10 +167,11 @@ export class LayerAccess {
     count: boolean,
     keepDead = false,
   ): Found | undefined {
-    const freshUntil =
-      entry === undefined || this.#host.clock.now() >= physicalEnd(entry)
-        ? HARD_INVALIDATED
-        : this.#host.tags.check(entry)
+    let freshUntil = entry === undefined ? HARD_INVALIDATED : this.#host.tags.check(entry)
+    // Tags first: an entry a tag killed needs no clock reading (100+ ns on some virtual machines).
+    if (freshUntil !== HARD_INVALIDATED && this.#host.clock.now() >= physicalEnd(entry!)) {
+      freshUntil = HARD_INVALIDATED
+    }
     if (freshUntil === HARD_INVALIDATED) {
       if (count) this.#host.metrics.layers[i]!.misses++
       if (entry !== undefined && count && !keepDead) this.#removeQuietly(i, key)

@@ -1,4 +1,4 @@
-import type { CacheEntry } from '../layer.ts'
+import type { EntryHead } from '../layer.ts'
 
 /** When a tag was last invalidated, hard and soft, in stamp time. */
 export interface TagState {
@@ -36,7 +36,7 @@ export class TagRegistry {
    * The last check of each entry object, valid while `#version` is unchanged: a hit of a tagged entry
    * then costs one WeakMap lookup instead of a lookup per tag and enclosing namespace.
    */
-  readonly #memo = new WeakMap<CacheEntry, { version: number; freshUntil: number }>()
+  readonly #memo = new WeakMap<EntryHead, { version: number; freshUntil: number }>()
   #version = 0
   /** Size at which `pruneSometimes` next scans: twice the size its last scan left (amortized O(1)). */
   #pruneAt = MIN_PRUNE_SIZE
@@ -98,7 +98,7 @@ export class TagRegistry {
    * `HARD_INVALIDATED`, or the time until which the entry stays fresh given soft invalidations
    * (its own `freshUntil` when none applies).
    */
-  check(entry: CacheEntry): number {
+  check(entry: EntryHead): number {
     const tags = entry.tags
     if (tags === undefined || (this.#states.size === 0 && this.#sets.size === 0)) return entry.freshUntil
     const memo = this.#memo.get(entry)
@@ -111,7 +111,7 @@ export class TagRegistry {
     return freshUntil
   }
 
-  #checkAll(entry: CacheEntry, tags: readonly string[]): number {
+  #checkAll(entry: EntryHead, tags: readonly string[]): number {
     let freshUntil = entry.freshUntil
     for (const set of this.#sets.values()) {
       if (set.names.every((name) => carries(entry, name))) {
@@ -173,7 +173,7 @@ export class TagRegistry {
 }
 
 /** Whether an entry carries a (possibly namespace-scoped) tag name. */
-function carries(entry: CacheEntry, name: string): boolean {
+function carries(entry: EntryHead, name: string): boolean {
   const cut = name.indexOf(SCOPE_SEPARATOR)
   const tag = cut === -1 ? name : name.slice(cut + 1)
   if (!entry.tags?.includes(tag)) return false
@@ -181,7 +181,7 @@ function carries(entry: CacheEntry, name: string): boolean {
 }
 
 /** Every registry name that can invalidate `entry`: each tag, and each tag scoped to an enclosing namespace. */
-export function scopedNamesOf(entry: CacheEntry): string[] {
+export function scopedNamesOf(entry: EntryHead): string[] {
   const names = [...(entry.tags ?? [])]
   const namespace = entry.namespace
   if (namespace) {

@@ -133,6 +133,25 @@ export function describeLayerContract(
       expect(await layer.get(key)).toEqual(written)
     })
 
+    it('answers an entry the stack would refuse (isDead) whole, with its fields and value', async () => {
+      const [dead, live] = [uniqueKey('dead'), uniqueKey('live')]
+      const deadEntry = entry({ id: 1, list: [1, 2] }, { tags: ['gone'], namespace: 'tenant:a:' })
+      const liveEntry = entry('kept', { tags: ['kept'] })
+      await layer.set(dead, deadEntry, undefined)
+      await layer.set(live, liveEntry, undefined)
+      layer.attach?.({
+        clock,
+        reportError: (error, operation, key) => reported.push({ error, operation, key }),
+        isDead: (head) => head.tags?.includes('gone') === true,
+      })
+      // A layer may skip decoding a dead entry's value, but must still answer the entry: the stack
+      // counts it and removes it (or overwrites it), and anyone reading its value gets that value.
+      const [got, many] = [await layer.get(dead), await layer.getMany([dead, live])]
+      expect(got).toEqual(deadEntry)
+      expect(many).toEqual([deadEntry, liveEntry])
+      expect(await layer.get(live)).toEqual(liveEntry)
+    })
+
     it('answers undefined for a missing key', async () => {
       expect(await layer.get(uniqueKey('missing'))).toBeUndefined()
       expect(await layer.has(uniqueKey('missing'))).toBe(false)
