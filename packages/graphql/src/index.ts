@@ -5,3 +5,11 @@ export { invalidateResolver } from './invalidate-resolver.ts'
 export { toPlainData } from './plain-data.ts'
 export type { FieldResolver } from './resolver-types.ts'
 export { entityTag, listTag, typeTags } from './type-tags.ts'
+export type {
+  CachedResponse,
+  ResponseCacheEntity,
+  ResponseCacheExtensions,
+  ResponseCacheStore,
+  ResponseCacheStoreOptions,
+} from './response-cache-store.ts'
+export { RESPONSE_KEY_PREFIX, responseCacheStore } from './response-cache-store.ts'

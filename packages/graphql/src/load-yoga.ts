@@ -21,3 +21,21 @@ export async function loadYoga(): Promise<YogaModule> {
   const specifier = 'graphql-yoga'
   return (await import(specifier)) as YogaModule
 }
+
+/** The part of `@graphql-yoga/plugin-response-cache` the tests and the bench use. */
+export interface YogaResponseCacheModule {
+  useResponseCache(options: {
+    session: (request: Request) => string | null | undefined
+    cache?: unknown
+    ttl?: number
+    scopePerSchemaCoordinate?: Record<string, 'PRIVATE' | 'PUBLIC'>
+    shouldCacheResult?: (params: { cacheKey: string; result: { errors?: readonly unknown[] } }) => boolean
+    includeExtensionMetadata?: boolean
+  }): unknown
+}
+
+/** Loads Yoga's response-cache plugin without its types (they import graphql-yoga's). */
+export async function loadYogaResponseCache(): Promise<YogaResponseCacheModule> {
+  const specifier = '@graphql-yoga/plugin-response-cache'
+  return (await import(specifier)) as YogaResponseCacheModule
+}
