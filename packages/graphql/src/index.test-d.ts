@@ -1,7 +1,8 @@
 import { CacheStack } from '@cachestack/core'
-import type { GraphQLResolveInfo } from 'graphql'
+import type { Cache as EnvelopCache } from '@envelop/response-cache'
+import type { ExecutionResult, GraphQLResolveInfo } from 'graphql'
 import { describe, expectTypeOf, it } from 'vitest'
-import { cacheResolver, invalidateResolver } from './index.ts'
+import { cacheResolver, invalidateResolver, responseCacheStore } from './index.ts'
 
 const cache = new CacheStack()
 interface Post {
@@ -41,5 +42,19 @@ describe('@cachestack/graphql types', () => {
     expectTypeOf(create).returns.toEqualTypeOf<
       { id: string; title: string } | Promise<{ id: string; title: string }>
     >()
+  })
+
+  it('responseCacheStore is a Cache of @envelop/response-cache (and of Yoga’s plugin, which reads http headers from extensions)', () => {
+    const store = responseCacheStore(cache, { prefix: 'r:', ttl: '5m' })
+    expectTypeOf(store).toExtend<EnvelopCache>()
+    type YogaGet = (
+      key: string,
+    ) => Promise<ExecutionResult<
+      Record<string, unknown>,
+      { http?: { headers?: Record<string, string> } }
+    > | null>
+    expectTypeOf(store.get).toExtend<YogaGet>()
+    // @ts-expect-error a misspelt option is a type error too
+    responseCacheStore(cache, { tll: '5m' })
   })
 })

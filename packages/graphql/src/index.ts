@@ -4,7 +4,6 @@ export type { InvalidateResolverOptions } from './invalidate-resolver.ts'
 export { invalidateResolver } from './invalidate-resolver.ts'
 export { toPlainData } from './plain-data.ts'
 export type { FieldResolver } from './resolver-types.ts'
-export { entityTag, listTag, typeTags } from './type-tags.ts'
 export type {
   CachedResponse,
   ResponseCacheEntity,
@@ -13,3 +12,4 @@ export type {
   ResponseCacheStoreOptions,
 } from './response-cache-store.ts'
 export { RESPONSE_KEY_PREFIX, responseCacheStore } from './response-cache-store.ts'
+export { entityTag, listTag, typeTags } from './type-tags.ts'

@@ -3,8 +3,8 @@ import { createManualClock } from '@cachestack/core/testing'
 import type { Redis } from 'ioredis'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { createTestRedis, uniquePrefix } from '../../../tools/test-redis.ts'
-import { type ResponseApp, responseData, startResponseApp } from './response-cache-test-app.ts'
 import { RESPONSE_KEY_PREFIX, responseCacheStore } from './response-cache-store.ts'
+import { type ResponseApp, responseData, startResponseApp } from './response-cache-test-app.ts'
 import { entityTag, listTag } from './type-tags.ts'
 
 let client: Redis
@@ -42,7 +42,10 @@ describe.each([
     cache = track(makeStack())
     await cache.ready()
     app = track(
-      await startResponseApp(cache, data, { ttl: 60_000, scopePerSchemaCoordinate: { 'Query.me': 'PRIVATE' } }),
+      await startResponseApp(cache, data, {
+        ttl: 60_000,
+        scopePerSchemaCoordinate: { 'Query.me': 'PRIVATE' },
+      }),
     )
   })
   beforeEach(async () => {
@@ -158,6 +161,21 @@ describe.each([
     expect(unbounded.calls.get('Query.post')).toBe(2)
   })
 
+  it('a read right after an invalidation the plugin did not await never answers the purged response', async () => {
+    const store = responseCacheStore(cache)
+    for (let i = 0; i < 20; i++) {
+      await store.set(
+        `read-own-write-${i}`,
+        { data: { post: { id: i } } },
+        [{ typename: 'Post', id: i }],
+        60_000,
+      )
+      expect(await store.get(`read-own-write-${i}`)).not.toBeNull()
+      void store.invalidate([{ typename: 'Post', id: i }])
+      expect(await store.get(`read-own-write-${i}`)).toBeNull()
+    }
+  })
+
   it('a stored value of an unexpected shape, a ttl of 0 or below, and an id of any length are misses', async () => {
     const store = responseCacheStore(cache)
     for (const bad of ['text', 42, [], { data: 5 }, { data: {}, extra: 1 }, { errors: [{}] }, {}, null]) {
@@ -222,7 +240,9 @@ describe('responseCacheStore options', () => {
   const cache = new CacheStack([new MemoryLayer()])
   it('refuses unknown and misspelt options, naming them, and impossible values', () => {
     const attempt = (options: unknown) => () => responseCacheStore(cache, options as never)
-    expect(attempt({ prefx: 'x' })).toThrow(/"prefx" is not an option of responseCacheStore\(\); did you mean "prefix"/)
+    expect(attempt({ prefx: 'x' })).toThrow(
+      /"prefx" is not an option of responseCacheStore\(\); did you mean "prefix"/,
+    )
     expect(attempt({ tags: [] })).toThrow(ValidationError)
     expect(attempt({ prefix: '' })).toThrow(/"prefix"/)
     expect(attempt({ ttl: 0 })).toThrow(/"ttl"/)

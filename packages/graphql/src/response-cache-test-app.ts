@@ -149,7 +149,11 @@ export async function startResponseApp(
           res.on('error', reject)
           res.on('end', () => {
             const text = Buffer.concat(parts).toString('utf8')
-            resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text ? JSON.parse(text) : null })
+            resolve({
+              status: res.statusCode ?? 0,
+              headers: res.headers,
+              body: text ? JSON.parse(text) : null,
+            })
           })
         },
       )
