@@ -1,18 +1,25 @@
 // The servers of the tRPC and GraphQL scenarios, each on its own port over the same 5 ms data source:
 // a tRPC standalone server (a procedure behind @cachestack/trpc's cacheMiddleware and the same one
-// uncached), and three graphql-yoga servers on one schema (the resolver behind @cachestack/graphql's
-// cacheResolver, the uncached resolver behind Yoga's own response-cache plugin, the uncached resolver).
+// uncached), and four graphql-yoga servers on one schema (the resolver behind @cachestack/graphql's
+// cacheResolver, the uncached resolver behind Yoga's own response-cache plugin with its in-memory cache
+// and with @cachestack/graphql's responseCacheStore, the uncached resolver).
 import { createServer, type RequestListener, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { CacheStack, MemoryLayer } from '@cachestack/core'
-import { cacheResolver } from '@cachestack/graphql'
+import { cacheResolver, responseCacheStore } from '@cachestack/graphql'
 import { cacheMiddleware } from '@cachestack/trpc'
 import { initTRPC } from '@trpc/server'
 import { createHTTPServer } from '@trpc/server/adapters/standalone'
 import { DB_MS } from './http-apps.ts'
 import { makeValue } from './value.ts'
 
-export type RpcRole = 'trpc-cachestack' | 'trpc-plain' | 'gql-cachestack' | 'gql-yoga-cache' | 'gql-plain'
+export type RpcRole =
+  | 'trpc-cachestack'
+  | 'trpc-plain'
+  | 'gql-cachestack'
+  | 'gql-yoga-cache'
+  | 'gql-yoga-cachestack-store'
+  | 'gql-plain'
 
 /** A running server with the path of one call for key `k`, and its data-source calls. */
 export interface RpcApp {
@@ -30,7 +37,7 @@ interface Yoga {
   createYoga(options: { schema: unknown; logging: boolean; plugins?: unknown[] }): RequestListener
 }
 interface YogaResponseCache {
-  useResponseCache(options: { session: () => null; ttl: number }): unknown
+  useResponseCache(options: { session: () => null; ttl: number; cache?: unknown }): unknown
 }
 
 const TEN_MINUTES = 600_000
@@ -79,7 +86,7 @@ async function startTrpc(role: 'trpc-cachestack' | 'trpc-plain'): Promise<RpcApp
   }
 }
 
-async function startYoga(role: 'gql-cachestack' | 'gql-yoga-cache' | 'gql-plain'): Promise<RpcApp> {
+async function startYoga(role: Exclude<RpcRole, 'trpc-cachestack' | 'trpc-plain'>): Promise<RpcApp> {
   const yogaModule = 'graphql-yoga'
   const pluginModule = '@graphql-yoga/plugin-response-cache'
   const { createSchema, createYoga } = (await import(yogaModule)) as Yoga
@@ -88,9 +95,10 @@ async function startYoga(role: 'gql-cachestack' | 'gql-yoga-cache' | 'gql-plain'
   const resolve = (_: unknown, args: { k: string }) => data.load(args.k)
   const item = role === 'gql-cachestack' ? cacheResolver(resolve, { cache, ttl: '10m' }) : resolve
   const plugins: unknown[] = []
-  if (role === 'gql-yoga-cache') {
+  if (role === 'gql-yoga-cache' || role === 'gql-yoga-cachestack-store') {
     const { useResponseCache } = (await import(pluginModule)) as YogaResponseCache
-    plugins.push(useResponseCache({ session: () => null, ttl: TEN_MINUTES }))
+    const store = role === 'gql-yoga-cachestack-store' ? { cache: responseCacheStore(cache) } : {}
+    plugins.push(useResponseCache({ session: () => null, ttl: TEN_MINUTES, ...store }))
   }
   const yoga = createYoga({
     schema: createSchema({ typeDefs, resolvers: { Query: { item } } }),

@@ -30,6 +30,7 @@ const GROUPS: readonly { id: string; title: string; roles: readonly [RpcRole, st
     roles: [
       ['gql-cachestack', '@cachestack/graphql cacheResolver', 'cachestack'],
       ['gql-yoga-cache', '@graphql-yoga/plugin-response-cache', 'peer'],
+      ['gql-yoga-cachestack-store', '@graphql-yoga/plugin-response-cache + cachestack store', 'cachestack'],
       ['gql-plain', 'no cache (resolver runs)', 'baseline'],
     ],
   },
@@ -85,7 +86,8 @@ export async function rpcScenarios(ctx: RunContext): Promise<ScenarioResult[]> {
         notes: [
           `median = wall time per request with ${CONCURRENCY} in flight (1 / throughput); p99 = latency of one request under that load; both warm (GET)`,
           `cold calls = data-source runs for ${COLD_BURST} concurrent identical requests of a key not cached yet (median over rounds)`,
-          'caches in memory in the same process; cachestack caches the resolver result (the server still parses, validates and serializes); the Yoga plugin caches the whole execution result',
+          'caches in memory in the same process; cachestack caches the resolver result (the server still parses, validates and serializes); the Yoga plugin caches the whole execution result, in its own LRU or in a cachestack memory stack (responseCacheStore)',
+          'the Yoga plugin runs every concurrent cold miss (its Cache interface has no factory to share), whichever store is behind it',
         ],
       }
       scenarios.push(scenario)
@@ -140,7 +142,9 @@ export async function rpcScenarios(ctx: RunContext): Promise<ScenarioResult[]> {
       const colds = cold.get(target)
       if (colds?.length) info[`cold calls (${COLD_BURST} concurrent)`] = summarize(colds).median
       target.row.info = info
-      if (target.row.kind === 'cachestack' && colds?.some((calls) => calls !== 1)) {
+      // responseCacheStore sits behind the Yoga plugin, which executes every concurrent miss itself.
+      const sharesMisses = target.app.role !== 'gql-yoga-cachestack-store'
+      if (target.row.kind === 'cachestack' && sharesMisses && colds?.some((calls) => calls !== 1)) {
         Object.assign(target.row, {
           status: 'failed',
           failures: [`the resolver ran ${colds.join(', ')} times for ${COLD_BURST} concurrent cold requests`],
