@@ -87,7 +87,11 @@ export async function rpcScenarios(ctx: RunContext): Promise<ScenarioResult[]> {
           `median = wall time per request with ${CONCURRENCY} in flight (1 / throughput); p99 = latency of one request under that load; both warm (GET)`,
           `cold calls = data-source runs for ${COLD_BURST} concurrent identical requests of a key not cached yet (median over rounds)`,
           'caches in memory in the same process; cachestack caches the resolver result (the server still parses, validates and serializes); the Yoga plugin caches the whole execution result, in its own LRU or in a cachestack memory stack (responseCacheStore)',
-          'the Yoga plugin runs every concurrent cold miss (its Cache interface has no factory to share), whichever store is behind it',
+          ...(group.id === 'graphql-db'
+            ? [
+                'the Yoga plugin runs every concurrent cold miss (its Cache interface has no factory to share), whichever store is behind it',
+              ]
+            : []),
         ],
       }
       scenarios.push(scenario)
