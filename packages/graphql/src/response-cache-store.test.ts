@@ -127,6 +127,23 @@ describe.each([
     expect(app.calls.get('Query.me')).toBe(first + 10)
   })
 
+  it('600 concurrent requests of three callers on 16 kept-alive connections: each gets its own answer', async () => {
+    const users = ['carol', 'dave', undefined] as const
+    const burst = () =>
+      Promise.all(
+        Array.from({ length: 600 }, async (_, i) => {
+          const user = users[i % 3]
+          const { body } = await app.parallel('{ me { id name } posts { id } }', user ? { user } : {})
+          expect(body.data.me).toEqual(user ? { id: user, name: `name of ${user}` } : null)
+        }),
+      )
+    await burst()
+    const runs = app.calls.get('Query.me') ?? 0
+    await burst()
+    expect(app.calls.get('Query.me')).toBe(runs + 200)
+    expect(app.connections()).toBeLessThanOrEqual(17)
+  })
+
   it('does not store a result with errors unless the plugin is told to', async () => {
     expect((await app.gql('{ boom }')).body.errors[0].message).toBe('boom')
     expect((await app.gql('{ boom }')).body.errors[0].message).toBe('boom')

@@ -88,12 +88,17 @@ export interface ResponseApp {
   calls: Map<string, number>
   /** TCP connections the server accepted. */
   connections(): number
-  gql(
-    query: string,
-    options?: { user?: string; headers?: Record<string, string> },
-  ): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: any }>
+  /** One request on the client's single kept-alive connection. */
+  gql: Gql
+  /** One request on a pool of 16 kept-alive connections, for concurrent bursts. */
+  parallel: Gql
   close(): Promise<void>
 }
+
+type Gql = (
+  query: string,
+  options?: { user?: string; headers?: Record<string, string> },
+) => Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: any }>
 
 type PluginOptions = Omit<Parameters<YogaResponseCacheModule['useResponseCache']>[0], 'session' | 'cache'>
 
@@ -126,46 +131,51 @@ export async function startResponseApp(
   const { port } = server.address() as AddressInfo
   // One socket, kept alive: every request of a test goes over the same connection, as a browser's would.
   const agent = new Agent({ keepAlive: true, maxSockets: 1 })
-  const gql: ResponseApp['gql'] = (query, options = {}) =>
-    new Promise((resolve, reject) => {
-      const body = JSON.stringify({ query })
-      const req = request(
-        {
-          host: '127.0.0.1',
-          port,
-          path: '/graphql',
-          method: 'POST',
-          agent,
-          headers: {
-            'content-type': 'application/json',
-            'content-length': String(Buffer.byteLength(body)),
-            ...(options.user ? { 'x-user': options.user } : {}),
-            ...options.headers,
+  const pool = new Agent({ keepAlive: true, maxSockets: 16 })
+  const client =
+    (agent: Agent): Gql =>
+    (query, options = {}) =>
+      new Promise((resolve, reject) => {
+        const body = JSON.stringify({ query })
+        const req = request(
+          {
+            host: '127.0.0.1',
+            port,
+            path: '/graphql',
+            method: 'POST',
+            agent,
+            headers: {
+              'content-type': 'application/json',
+              'content-length': String(Buffer.byteLength(body)),
+              ...(options.user ? { 'x-user': options.user } : {}),
+              ...options.headers,
+            },
           },
-        },
-        (res) => {
-          const parts: Buffer[] = []
-          res.on('data', (chunk: Buffer) => parts.push(chunk))
-          res.on('error', reject)
-          res.on('end', () => {
-            const text = Buffer.concat(parts).toString('utf8')
-            resolve({
-              status: res.statusCode ?? 0,
-              headers: res.headers,
-              body: text ? JSON.parse(text) : null,
+          (res) => {
+            const parts: Buffer[] = []
+            res.on('data', (chunk: Buffer) => parts.push(chunk))
+            res.on('error', reject)
+            res.on('end', () => {
+              const text = Buffer.concat(parts).toString('utf8')
+              resolve({
+                status: res.statusCode ?? 0,
+                headers: res.headers,
+                body: text ? JSON.parse(text) : null,
+              })
             })
-          })
-        },
-      )
-      req.on('error', reject)
-      req.end(body)
-    })
+          },
+        )
+        req.on('error', reject)
+        req.end(body)
+      })
   return {
     calls,
     connections: () => connections,
-    gql,
+    gql: client(agent),
+    parallel: client(pool),
     close: async () => {
       agent.destroy()
+      pool.destroy()
       await new Promise<void>((resolve) => server.close(() => resolve()))
     },
   }
