@@ -9,7 +9,7 @@ import type { TargetResult } from './targets.ts'
 /** What `compareRuns` reads from a results file. */
 export interface SavedRun {
   date?: string
-  machine?: { commit?: string }
+  machine?: { cachestackCommit?: string }
   scenarios: ScenarioResult[]
   targets: TargetResult[]
 }
@@ -52,7 +52,7 @@ export function compareRuns(
   label: string,
 ): string {
   const out = [
-    `### Compared with ${label} (${base.date ?? 'undated'}, cachestack @ ${base.machine?.commit ?? '?'})`,
+    `### Compared with ${label} (${base.date ?? 'undated'}, cachestack @ ${base.machine?.cachestackCommit ?? '?'})`,
   ]
   const baseTargets = new Map(base.targets.map((t) => [t.target, t]))
   const targetRows = now.targets.flatMap((t) => {

@@ -98,6 +98,7 @@ function variantsTable(): string {
     ['getOrSet miss, Redis', 'miss-redis', 'cachestack (write-behind)'],
     ['getOrSet miss, memory + Redis', 'miss-two-tier', 'cachestack (write-behind)'],
     ['getOrSet miss, Redis', 'miss-redis', 'cachestack + RedisSingleFlight'],
+    ['1,000 concurrent cold getOrSet, 2 instances', 'cold-burst-2', 'cachestack + RedisSingleFlight'],
     ['invalidateByTag (10 entries), memory + Redis', 'tag-invalidation-two-tier', 'cachestack + RedisBus'],
     [
       'invalidateByTag (10 entries), memory + Redis',
@@ -164,6 +165,12 @@ function frameworkTable(): string {
       'GraphQL (Yoga), 5 ms data source',
       'graphql-db',
       '@cachestack/graphql cacheResolver',
+      '@graphql-yoga/plugin-response-cache',
+    ],
+    [
+      'GraphQL (Yoga), whole responses',
+      'graphql-db',
+      '@graphql-yoga/plugin-response-cache + cachestack store',
       '@graphql-yoga/plugin-response-cache',
     ],
   ]
