@@ -69,7 +69,7 @@ export class CacheInstrumentation {
     // of what instrumentation costs on an in-memory hit. Metrics still count the operation.
     if (message.background !== true && this.#unsampled(parent)) {
       // An L1 hit is answered already: counted now, and left untracked, so `end` has nothing to do.
-      if (message.synchronous === true) this.#metrics.hit(message.layer!)
+      if (message.synchronous === true) this.#metrics.record(message, 0, undefined)
       else tracked[STARTED] = performance.now()
       return parent
     }

@@ -79,14 +79,6 @@ export class OperationMetrics {
     this.#duration.record(ms, attributes)
   }
 
-  /** A fresh L1 hit of `get` answered on the synchronous path: `record` with nothing to time (0 ms). */
-  hit(layer: string): void {
-    this.#hits++
-    const attributes = this.#attributesOf('get', 'hit', layer, undefined)
-    this.#operations.add(1, attributes)
-    this.#duration.record(0, attributes)
-  }
-
   #attributesOf(
     operation: string,
     result: string | undefined,
