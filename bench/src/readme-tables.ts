@@ -129,7 +129,7 @@ function throughput(id: string, contender: string): string {
   const r = found.row
   if (r.status !== 'ok' || !r.summary) return r.status === 'unavailable' ? 'not runnable on Node' : 'failed'
   const perSecond = 1e9 / r.summary.median
-  const p99 = r.info?.['p99']
+  const p99 = r.info?.p99
   const cold = r.info?.['cold calls (500 concurrent)'] ?? r.info?.['cold calls (200 concurrent)']
   return [
     `${(perSecond / 1e3).toFixed(1)}k`,

@@ -15,7 +15,7 @@ import { cacheableContender } from '../contenders/cacheable.ts'
 import { cachestackContender } from '../contenders/cachestack.ts'
 import type { BenchEnv, CacheAdapter, Contender } from '../contenders/index.ts'
 import { collectGarbage, rotated, settle } from '../harness.ts'
-import { inChunks } from '../scenarios/run-ops.ts'
+import { writeTaggedEntries } from '../scenarios/tags.ts'
 import { makeValue } from '../value.ts'
 
 const perTag = Number(process.argv[2] ?? 10_000)
@@ -75,11 +75,7 @@ for (let round = -1; round < rounds; round++) {
     const r = String(round)
     const value = makeValue(3)
     await adapter.clear()
-    await inChunks(tags * perTag, (n) => {
-      const t = Math.floor(n / perTag)
-      return adapter.set(`inv:${r}:${t}:${n % perTag}`, value, { tags: [`inv:${r}:${t}`, 'shared'] })
-    })
-    for (let t = 0; t < tags; t++) await adapter.get(`inv:${r}:${t}:0`)
+    await writeTaggedEntries(adapter, r, tags, perTag, value)
     await new Promise((resolve) => setTimeout(resolve, 20))
     collectGarbage(perTag > 100 ? 'major' : 'minor')
     const waited = process.env.SETTLE === 'none' ? 0 : await settle()

@@ -123,6 +123,24 @@ export async function tagInvalidationScenario(
   }
 }
 
+/**
+ * A round's entries: `perTag` under each of `tags` tags (`inv:<round>:<t>`, and `shared`), each tag's
+ * first entry read once so that L1 of a two-tier stack holds it (invalidation must reach it there too).
+ */
+export async function writeTaggedEntries(
+  adapter: CacheAdapter,
+  round: string,
+  tags: number,
+  perTag: number,
+  value: unknown,
+): Promise<void> {
+  await inChunks(tags * perTag, (n) => {
+    const t = Math.floor(n / perTag)
+    return adapter.set(`inv:${round}:${t}:${n % perTag}`, value, { tags: [`inv:${round}:${t}`, 'shared'] })
+  })
+  for (let t = 0; t < tags; t++) await adapter.get(`inv:${round}:${t}:0`)
+}
+
 /** Writes `tags` x `perTag` tagged entries, times the invalidation of each tag, checks they all miss. */
 async function invalidateRound(
   adapter: CacheAdapter,
@@ -136,12 +154,7 @@ async function invalidateRound(
   // Per round, so that 10,000-entry rounds do not pile up in memory: the previous round's are dead.
   await adapter.clear()
   await adapter.set(keep, value, { tags: ['other'] })
-  await inChunks(tags * perTag, (n) => {
-    const t = Math.floor(n / perTag)
-    return adapter.set(`inv:${round}:${t}:${n % perTag}`, value, { tags: [`inv:${round}:${t}`, 'shared'] })
-  })
-  // Read once so L1 of a two-tier stack holds the entries: invalidation must reach it too.
-  for (let t = 0; t < tags; t++) await adapter.get(`inv:${round}:${t}:0`)
+  await writeTaggedEntries(adapter, round, tags, perTag, value)
   // Untimed: let the bus deliver the echoes of the writes above, and collect their garbage (after
   // 10,000 writes a major GC would otherwise run its steps inside the timed calls).
   await new Promise((resolve) => setTimeout(resolve, 20))
