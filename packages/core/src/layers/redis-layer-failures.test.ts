@@ -173,6 +173,25 @@ describe('RedisLayer payloads', () => {
     expect(await raw.exists(`${prefix}live`)).toBe(0)
   })
 
+  it('gives a dead entry read whole the same fields, value and JSON as a live one', async () => {
+    const { layer } = attached()
+    const written = { ...entry({ id: 7, list: [1, 2] }), tags: ['gone'] }
+    await layer.set('dead-whole', written, undefined)
+    layer.attach({
+      clock: systemClock,
+      reportError: () => {},
+      isDead: (head) => head.tags?.includes('gone') === true,
+    })
+    const [first, second] = [await layer.get('dead-whole'), await layer.get('dead-whole')]
+    // Two dead heads share one getter; each reads its own bytes, once.
+    expect(Object.keys(first!).sort()).toEqual(Object.keys(written).sort())
+    expect(first!.value).toEqual({ id: 7, list: [1, 2] })
+    expect(first!.value).toBe(first!.value)
+    expect(second!.value).not.toBe(first!.value)
+    expect(JSON.parse(JSON.stringify(second))).toEqual(JSON.parse(JSON.stringify(written)))
+    expect({ ...first }).toEqual(written)
+  })
+
   it('stores incompressible data as it is', async () => {
     const { layer, prefix } = attached({
       serializer: 'msgpack',

@@ -107,7 +107,10 @@ export class TagRegistry {
     if (memo !== undefined) {
       memo.version = this.#version
       memo.freshUntil = freshUntil
-    } else this.#memo.set(entry, { version: this.#version, freshUntil })
+    } else if (freshUntil !== HARD_INVALIDATED) this.#memo.set(entry, { version: this.#version, freshUntil })
+    // A dead entry gets no memo: it is removed or overwritten rather than read again, its next check
+    // stops at the first tag that killed it, and a new WeakMap key costs far more than that check (it
+    // grows the table the collector walks; the first read after an invalidation decodes one such head).
     return freshUntil
   }
 
