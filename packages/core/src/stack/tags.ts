@@ -116,12 +116,9 @@ export class TagRegistry {
 
   #checkAll(entry: EntryHead, tags: readonly string[]): number {
     let freshUntil = entry.freshUntil
-    for (const set of this.#sets.values()) {
-      if (set.names.every((name) => carries(entry, name))) {
-        freshUntil = this.#apply(set, entry.createdAt, freshUntil)
-        if (freshUntil === HARD_INVALIDATED) return HARD_INVALIDATED
-      }
-    }
+    // Most stacks never invalidate by a set of tags: no iterator for an empty map.
+    if (this.#sets.size > 0) freshUntil = this.#checkSets(entry, freshUntil)
+    if (freshUntil === HARD_INVALIDATED) return HARD_INVALIDATED
     const namespace = entry.namespace
     for (let i = 0; i < tags.length; i++) {
       const tag = tags[i]!
@@ -134,6 +131,16 @@ export class TagRegistry {
           freshUntil = this.#apply(state, entry.createdAt, freshUntil)
           if (freshUntil === HARD_INVALIDATED) return HARD_INVALIDATED
         }
+      }
+    }
+    return freshUntil
+  }
+
+  #checkSets(entry: EntryHead, freshUntil: number): number {
+    for (const set of this.#sets.values()) {
+      if (set.names.every((name) => carries(entry, name))) {
+        freshUntil = this.#apply(set, entry.createdAt, freshUntil)
+        if (freshUntil === HARD_INVALIDATED) return HARD_INVALIDATED
       }
     }
     return freshUntil
