@@ -183,13 +183,15 @@ describe('RedisLayer payloads', () => {
       isDead: (head) => head.tags?.includes('gone') === true,
     })
     const [first, second] = [await layer.get('dead-whole'), await layer.get('dead-whole')]
-    // Two dead heads share one getter; each reads its own bytes, once.
+    // Each dead head reads its own bytes, once; a frozen one still answers.
     expect(Object.keys(first!).sort()).toEqual(Object.keys(written).sort())
     expect(first!.value).toEqual({ id: 7, list: [1, 2] })
     expect(first!.value).toBe(first!.value)
     expect(second!.value).not.toBe(first!.value)
     expect(JSON.parse(JSON.stringify(second))).toEqual(JSON.parse(JSON.stringify(written)))
     expect({ ...first }).toEqual(written)
+    const third = Object.freeze((await layer.get('dead-whole'))!)
+    expect(third.value).toEqual({ id: 7, list: [1, 2] })
   })
 
   it('stores incompressible data as it is', async () => {
