@@ -118,8 +118,8 @@ async function round(
   await adapter.invalidateTag!(tag)
   const failures: string[] = []
   const got: unknown[] = new Array(entries)
-  const afterTimes = new Float64Array(entries)
-  const plainTimes = new Float64Array(entries)
+  const afterTimes: number[] = []
+  const plainTimes: number[] = []
   collectGarbage('minor')
   // One key of each kind after the other, each call timed on its own (a call is 10+ µs, the clock
   // ~50 ns): collector work left by the loop or contender before falls on both kinds alike, where two
@@ -127,21 +127,15 @@ async function round(
   for (let i = 0; i < entries; i++) {
     let t0 = performance.now()
     got[i] = await adapter.getOrSet(`ai:${name}:${i}`, factory)
-    const t1 = performance.now()
-    afterTimes[i] = t1 - t0
+    afterTimes.push(performance.now() - t0)
     t0 = performance.now()
     await adapter.getOrSet(`pm:${name}:${i}`, factory)
-    plainTimes[i] = performance.now() - t0
+    plainTimes.push(performance.now() - t0)
   }
-  after(median(afterTimes) * 1e6)
-  plain(median(plainTimes) * 1e6)
+  after(summarize(afterTimes).median * 1e6)
+  plain(summarize(plainTimes).median * 1e6)
   if (got.some((value) => value !== fresh && !deepEqual(value, fresh))) {
     failures.push('a read after the invalidation returned the invalidated value')
   }
   return failures
-}
-
-function median(values: Float64Array): number {
-  const sorted = values.slice().sort()
-  return sorted[sorted.length >> 1]!
 }
