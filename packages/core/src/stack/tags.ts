@@ -117,8 +117,10 @@ export class TagRegistry {
   #checkAll(entry: EntryHead, tags: readonly string[]): number {
     let freshUntil = entry.freshUntil
     // Most stacks never invalidate by a set of tags: no iterator for an empty map.
-    if (this.#sets.size > 0) freshUntil = this.#checkSets(entry, freshUntil)
-    if (freshUntil === HARD_INVALIDATED) return HARD_INVALIDATED
+    if (this.#sets.size > 0) {
+      freshUntil = this.#checkSets(entry, freshUntil)
+      if (freshUntil === HARD_INVALIDATED) return HARD_INVALIDATED
+    }
     const namespace = entry.namespace
     for (let i = 0; i < tags.length; i++) {
       const tag = tags[i]!
