@@ -78,7 +78,11 @@ function coreTable(): string {
     ['invalidateByTag (10,000 entries), memory', 'tag-invalidation-memory-10000', []],
     ['invalidateByTag (10 entries), memory + Redis', 'tag-invalidation-two-tier', []],
     ['invalidateByTag (10,000 entries), memory + Redis', 'tag-invalidation-two-tier-10000', []],
-    ['first getOrSet after invalidateByTag, memory + Redis', 'after-invalidation-two-tier', []],
+    [
+      'first getOrSet after invalidateByTag, memory + Redis',
+      'after-invalidation-two-tier',
+      ['ioredis GET (old copy or nothing) + SET'],
+    ],
     ['heap per entry, 100,000 ~1 KB entries', 'heap-per-entry', ['Map']],
   ]
   const body = lines
@@ -116,6 +120,11 @@ function variantsTable(): string {
       'ioredis SET+PUBLISH pipelined',
     ],
     ['plain getOrSet miss beside it, memory + Redis', 'after-invalidation-miss-two-tier', 'cachestack'],
+    [
+      'plain getOrSet miss beside it, memory + Redis',
+      'after-invalidation-miss-two-tier',
+      'ioredis GET (old copy or nothing) + SET',
+    ],
     ['in-memory hit', 'hit-memory', 'cachestack (get with per-call options)'],
   ]
   const body = lines.filter(([, id, c]) => row(id, c)).map(([label, id, c]) => [label, c, cell(id, c)])

@@ -128,3 +128,42 @@ export const setPublishBaseline: Contender = {
     }
   },
 }
+
+/**
+ * The floor of a first read after an invalidation on memory + Redis: `GET` (whatever the key holds:
+ * the invalidated ~1.1 KB copy, or nothing for a never-seen key), then the factory and a `SET`. The
+ * difference between its two rows is what the old copy's bytes cost on the wire and in the client,
+ * which a cache that must look at Redis cannot avoid. `invalidateTag` does nothing: it stores no tags.
+ */
+export const readOverBaseline: Contender = {
+  name: 'ioredis GET (old copy or nothing) + SET',
+  kind: 'baseline',
+  packages: ['ioredis'],
+  tiers: ['two-tier'],
+  supportsTags: true,
+  async create(_tier, env, options) {
+    const client = new Redis({ host: env.redis.host, port: env.redis.port, db: env.redis.db })
+    await client.ping()
+    const prefix = options.prefix
+    return {
+      async get(key) {
+        const raw = await client.get(prefix + key)
+        return raw === null ? undefined : JSON.parse(raw)
+      },
+      async set(key, value) {
+        await client.set(prefix + key, JSON.stringify(value), 'PX', env.ttlMs)
+      },
+      async getOrSet(key, factory) {
+        await client.get(prefix + key)
+        const value = await factory()
+        await client.set(prefix + key, JSON.stringify(value), 'PX', env.ttlMs)
+        return value
+      },
+      async invalidateTag() {},
+      async clear() {},
+      async close() {
+        await client.quit()
+      },
+    }
+  },
+}

@@ -1,4 +1,10 @@
-import { ioredisBaseline, lruBaseline, mapBaseline, setPublishBaseline } from './baselines.ts'
+import {
+  ioredisBaseline,
+  lruBaseline,
+  mapBaseline,
+  readOverBaseline,
+  setPublishBaseline,
+} from './baselines.ts'
 import { bentocacheContender } from './bentocache.ts'
 import { cacheManagerContender } from './cache-manager.ts'
 import { cacheableContender } from './cacheable.ts'
@@ -27,6 +33,9 @@ export const invalidationExtras: readonly Contender[] = [
   cachestackContender({ bus: true }),
   setPublishBaseline,
 ]
+
+/** The floor of the first read after an invalidation on memory + Redis (its rows share the rounds). */
+export const afterInvalidationFloor: Contender = readOverBaseline
 
 /** Extra rows for the heap scenario: what the frozen copy costs in memory. */
 export const heapExtras: readonly Contender[] = [cachestackContender({ values: 'reference' })]
