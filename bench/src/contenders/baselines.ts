@@ -3,7 +3,7 @@
 // "cost over the raw operation".
 import { Redis } from 'ioredis'
 import { LRUCache } from 'lru-cache'
-import type { CacheAdapter, Contender } from './types.ts'
+import type { BenchEnv, CacheAdapter, Contender } from './types.ts'
 
 function mapAdapter(map: Map<string, unknown> | LRUCache<string, object>): CacheAdapter {
   const store = map as Map<string, unknown>
@@ -51,6 +51,26 @@ export const lruBaseline: Contender = {
   },
 }
 
+/** A raw ioredis connection with the JSON reads and writes both Redis floors make. */
+async function rawRedis(env: BenchEnv, prefix: string) {
+  const client = new Redis({ host: env.redis.host, port: env.redis.port, db: env.redis.db })
+  await client.ping()
+  return {
+    client,
+    async get(key: string): Promise<unknown> {
+      const raw = await client.get(prefix + key)
+      return raw === null ? undefined : JSON.parse(raw)
+    },
+    async set(key: string, value: unknown): Promise<void> {
+      await client.set(prefix + key, JSON.stringify(value), 'PX', env.ttlMs)
+    },
+    async clear() {},
+    async close() {
+      await client.quit()
+    },
+  }
+}
+
 export const ioredisBaseline: Contender = {
   name: 'ioredis GET+JSON',
   kind: 'baseline',
@@ -58,29 +78,16 @@ export const ioredisBaseline: Contender = {
   tiers: ['redis'],
   supportsTags: false,
   async create(_tier, env, options) {
-    const client = new Redis({ host: env.redis.host, port: env.redis.port, db: env.redis.db })
-    await client.ping()
-    const prefix = options.prefix
-    const get = async (key: string): Promise<unknown> => {
-      const raw = await client.get(prefix + key)
-      return raw === null ? undefined : JSON.parse(raw)
-    }
+    const { client: _client, ...raw } = await rawRedis(env, options.prefix)
     return {
-      get,
-      async set(key, value) {
-        await client.set(prefix + key, JSON.stringify(value), 'PX', env.ttlMs)
-      },
+      ...raw,
       async getOrSet(key, factory) {
-        let value = await get(key)
+        let value = await raw.get(key)
         if (value === undefined) {
           value = await factory()
-          await client.set(prefix + key, JSON.stringify(value), 'PX', env.ttlMs)
+          await raw.set(key, value)
         }
         return value
-      },
-      async clear() {},
-      async close() {
-        await client.quit()
       },
     }
   },
@@ -142,28 +149,16 @@ export const readOverBaseline: Contender = {
   tiers: ['two-tier'],
   supportsTags: true,
   async create(_tier, env, options) {
-    const client = new Redis({ host: env.redis.host, port: env.redis.port, db: env.redis.db })
-    await client.ping()
-    const prefix = options.prefix
+    const { client, ...raw } = await rawRedis(env, options.prefix)
     return {
-      async get(key) {
-        const raw = await client.get(prefix + key)
-        return raw === null ? undefined : JSON.parse(raw)
-      },
-      async set(key, value) {
-        await client.set(prefix + key, JSON.stringify(value), 'PX', env.ttlMs)
-      },
+      ...raw,
       async getOrSet(key, factory) {
-        await client.get(prefix + key)
+        await client.get(options.prefix + key)
         const value = await factory()
-        await client.set(prefix + key, JSON.stringify(value), 'PX', env.ttlMs)
+        await raw.set(key, value)
         return value
       },
       async invalidateTag() {},
-      async clear() {},
-      async close() {
-        await client.quit()
-      },
     }
   },
 }
