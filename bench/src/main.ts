@@ -6,12 +6,12 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { compareRuns, readRun } from './compare.ts'
 import {
-  afterInvalidationFloor,
   contenders,
   heapExtras,
   invalidationExtras,
   memoryReference,
   perCallOptionsExtra,
+  readOverBaseline,
   singleFlightExtras,
   writeBehindExtra,
 } from './contenders/index.ts'
@@ -169,7 +169,7 @@ try {
     afterInvalidationScenario(ctx, 'memory', contenders),
   )
   await run('tags', 'first read after invalidation: two-tier', () =>
-    afterInvalidationScenario(ctx, 'two-tier', [...contenders, afterInvalidationFloor]),
+    afterInvalidationScenario(ctx, 'two-tier', [...contenders, readOverBaseline]),
   )
   await run('heap', 'heap per entry', async () => [await heapScenario(ctx, [...contenders, ...heapExtras])])
   await run('postgres', 'postgres layer: hit and miss', () => postgresScenarios(ctx))

@@ -4,7 +4,7 @@
 // written and read once (so a two-tier L1 holds them), the tag is invalidated, then each entry is read
 // with getOrSet, each followed by a never-seen key read with getOrSet, every call timed on its own; a
 // round's sample is the median call of each kind.
-import { afterInvalidationFloor, type CacheAdapter, type Contender, type Tier } from '../contenders/index.ts'
+import type { CacheAdapter, Contender, Tier } from '../contenders/index.ts'
 import { collectGarbage, rotated, summarize } from '../harness.ts'
 import { deepEqual, makeValue } from '../value.ts'
 import { describe, inChunks } from './run-ops.ts'
@@ -26,11 +26,8 @@ export async function afterInvalidationScenario(
     failures: [],
     samples: [],
   })
-  // Baselines join only when they are this scenario's floor (the tag-invalidation floor answers no reads).
-  const measured = contenders.filter(
-    (c) => c.supportsTags && (c.kind !== 'baseline' || c.name === afterInvalidationFloor.name),
-  )
-  for (const contender of measured) {
+  // The caller passes the floor it wants beside the caches (main.ts: on memory + Redis, a raw GET + SET).
+  for (const contender of contenders.filter((c) => c.supportsTags)) {
     if (!contender.tiers.includes(tier)) continue
     const entry: (typeof live)[number] = { contender, after: row(contender), plain: row(contender) }
     live.push(entry)
