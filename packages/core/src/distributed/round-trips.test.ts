@@ -187,13 +187,15 @@ describe('the first read of an entry after its tag was invalidated', () => {
     const stack = new CacheStack([new MemoryLayer(), new RedisLayer({ client: layerClient, prefix })])
     await stack.set('k', { note: 'dead-value-marker' }, { tags: ['t'] })
     await stack.invalidateByTag('t')
+    // What the GET below answers: the dead shared entry, value and all.
+    expect(await layerClient.get(`${prefix}k`)).toContain('dead-value-marker')
     sent.clear()
     const parse = vi.spyOn(JSON, 'parse')
     try {
-      // The L1 copy is dead, then Redis answers the dead shared entry: its head says so.
+      // The L1 copy is dead, then Redis answers the dead shared entry: its head says so (the head is
+      // read without JSON.parse when it is as this library writes it; the value is not read at all).
       expect(await stack.getOrSet('k', async () => ({ note: 'fresh' }))).toEqual({ note: 'fresh' })
       const parsed = parse.mock.calls.map(([text]) => String(text))
-      expect(parsed.some((text) => text.includes('"tags":["t"]'))).toBe(true)
       expect(parsed.filter((text) => text.includes('dead-value-marker'))).toEqual([])
     } finally {
       parse.mockRestore()

@@ -15,6 +15,7 @@
 import { Decoder, Encoder } from '@msgpack/msgpack'
 import { type CacheEntry, type EntryHead, markUnshared } from '../layer.ts'
 import { type CompressionName, compress, decompress } from './compression.ts'
+import { scanHead } from './entry-head.ts'
 
 /** A custom serializer: turns a whole entry (value and freshness metadata) into bytes and back. */
 export interface EntrySerializer {
@@ -195,7 +196,7 @@ function parseJson(text: string, dead: DeadCheck | undefined): CacheEntry {
   if (cut !== -1 && text.charCodeAt(text.length - 1) === CLOSING_BRACE) {
     const head = parseHead(text, cut)
     if (head !== undefined) {
-      if (dead!(head)) return withLazyValue(head, text)
+      if (dead!(head)) return new DeadEntry(head, text) as CacheEntry
       try {
         ;(head as CacheEntry).value = JSON.parse(text.slice(cut + VALUE_KEY.length, -1))
         return markUnshared(head as CacheEntry)
@@ -209,6 +210,9 @@ function parseJson(text: string, dead: DeadCheck | undefined): CacheEntry {
 
 /** The fields before `"value"` as an entry head, or `undefined` when they are not one. */
 function parseHead(text: string, cut: number): EntryHead | undefined {
+  // As this library writes it, read without JSON.parse; anything else (older or foreign writers) parsed.
+  const scanned = scanHead(text, cut)
+  if (scanned !== undefined) return scanned
   let head: unknown
   try {
     head = JSON.parse(`${text.slice(0, cut)}}`)
@@ -227,28 +231,56 @@ function parseWhole(text: string): unknown {
 }
 
 /**
- * A dead entry: the stack never reads its value, but anyone else who does gets it (parsed then, and
- * `CorruptedEntryError` if it cannot be). One getter function for every such entry, the text in a
- * hidden property: V8 then gives every dead head the same hidden class, where a getter closure per
- * entry made a new one each time (~1.2 µs a read in a micro-benchmark, more in a CPU profile of a long
- * loop of first reads after an invalidation).
+ * A dead entry: the stack never reads its value, but anyone else who does gets it (parsed on first
+ * access and kept, `CorruptedEntryError` if it cannot be). Its fields are own properties as in any
+ * entry, `value` included (an own getter, so spreading, `Object.keys` and `JSON.stringify` see it). A
+ * class rather than the parsed head with the text and the getter defined on it: one `defineProperty`
+ * instead of two, the same hidden class for every dead entry, and a private field that keeps the
+ * parsed value on a frozen entry too. Building it still costs ~3 µs of a first read after an
+ * invalidation when that read follows network I/O (issue 18); the head's own decode costs about as much.
  */
-function withLazyValue(head: EntryHead, text: string): CacheEntry {
-  Object.defineProperty(head, LAZY_TEXT, { value: text })
-  return Object.defineProperty(head as CacheEntry, 'value', LAZY_VALUE)
+class DeadEntry {
+  declare createdAt: number
+  declare freshUntil: number
+  declare swrUntil: number
+  declare graceUntil: number
+  declare tags?: string[]
+  declare namespace?: string
+  declare missing?: true
+  declare sliding?: number
+  declare readonly value: unknown
+  readonly #text: string
+  #parsed = false
+  #value: unknown
+
+  constructor(head: EntryHead, text: string) {
+    this.#text = text
+    this.createdAt = head.createdAt
+    this.freshUntil = head.freshUntil
+    this.swrUntil = head.swrUntil
+    this.graceUntil = head.graceUntil
+    // Absent fields stay absent: the entry has the keys it was written with.
+    if (head.tags !== undefined) this.tags = head.tags
+    if (head.namespace !== undefined) this.namespace = head.namespace
+    if (head.missing !== undefined) this.missing = head.missing
+    if (head.sliding !== undefined) this.sliding = head.sliding
+    Object.defineProperty(this, 'value', DEAD_VALUE)
+  }
+
+  static valueOf(entry: DeadEntry): unknown {
+    if (!entry.#parsed) {
+      entry.#value = checkEntry(parseWhole(entry.#text)).value
+      entry.#parsed = true
+    }
+    return entry.#value
+  }
 }
 
-const LAZY_TEXT = Symbol('cachestack.lazyText')
-const LAZY_VALUE: PropertyDescriptor = {
+const DEAD_VALUE: PropertyDescriptor = {
   configurable: true,
   enumerable: true,
-  get(this: { [LAZY_TEXT]: string }): unknown {
-    const { value } = checkEntry(parseWhole(this[LAZY_TEXT]))
-    // Parsed once: from now on a plain property, like any entry's value (a frozen entry parses each read).
-    if (!Object.isFrozen(this)) {
-      Object.defineProperty(this, 'value', { value, configurable: true, enumerable: true, writable: true })
-    }
-    return value
+  get(this: DeadEntry): unknown {
+    return DeadEntry.valueOf(this)
   },
 }
 
