@@ -46,7 +46,8 @@ async function timed(op: () => Promise<unknown>): Promise<Phases> {
   await op()
   const end = performance.now()
   const m = marks
-  // write-behind: the SET may land after the caller resumed; only the phases before the end count then.
+  // write-behind: the SET is sent after the caller resumed, so only the phases before it and the total
+  // mean anything (and the deferred SET runs during the next raw call, which it slows).
   return {
     toGet: m.getSent! - start,
     get: m.getReply! - m.getSent!,
