@@ -267,7 +267,7 @@ class DeadEntry {
     Object.defineProperty(this, 'value', DEAD_VALUE)
   }
 
-  static valueOf(entry: DeadEntry): unknown {
+  static parsedValue(entry: DeadEntry): unknown {
     if (!entry.#parsed) {
       entry.#value = checkEntry(parseWhole(entry.#text)).value
       entry.#parsed = true
@@ -280,7 +280,7 @@ const DEAD_VALUE: PropertyDescriptor = {
   configurable: true,
   enumerable: true,
   get(this: DeadEntry): unknown {
-    return DeadEntry.valueOf(this)
+    return DeadEntry.parsedValue(this)
   },
 }
 
