@@ -1,9 +1,9 @@
 // The bench's first-read-after-invalidation rounds on memory + Redis (400 tagged entries written, read,
 // their tag invalidated; then each is read with getOrSet beside a plain miss), in one process beside the
-// raw floor (GET of a 1.1 KB payload + SET vs GET nil + SET), the order of the four calls rotating per key,
+// raw floor (GET of a 1.1 KB payload + SET vs GET nil + SET), in the order ORDER chooses (below),
 // medians of per-round medians.
 // With `delredis` the Redis copies are deleted after the invalidation, which leaves only the dead L1 copy:
-// node --expose-gc --conditions=@cachestack/source src/probe/after-invalidation-rounds.ts [delredis]
+// [ORDER=rotate|fixed|blocks] node --expose-gc --conditions=@cachestack/source src/probe/after-invalidation-rounds.ts [delredis]
 // (needs a redis-server on PROBE_REDIS_PORT, default 6391).
 import { CacheStack, MemoryLayer, RedisLayer } from '@cachestack/core'
 import { Redis } from 'ioredis'
@@ -54,10 +54,26 @@ for (let r = 0; r < 30; r++) {
       },
     ],
   ]
-  // The order rotates per key: a call right after another on the same connection can run faster.
-  for (let i = 0; i < 400; i++) {
-    for (let k = 0; k < 4; k++) {
-      const [times, op] = ops[(i + k) % 4]!
+  // ORDER=rotate (default): the four calls per key in an order that rotates per key (a call right after
+  // another on the same connection can run faster); fixed: always first read, plain miss, raw old, raw
+  // nothing; blocks: as the bench scenario, ours (first read, plain miss) for every key, then the floor's.
+  const order = process.env.ORDER ?? 'rotate'
+  const sequences =
+    order === 'blocks'
+      ? [0, 1].map((block) =>
+          Array.from({ length: 400 }, (_, i) => [
+            [i, 2 * block],
+            [i, 2 * block + 1],
+          ]).flat(),
+        )
+      : [
+          Array.from({ length: 400 }, (_, i) =>
+            [0, 1, 2, 3].map((k) => [i, order === 'fixed' ? k : (i + k) % 4]),
+          ).flat(),
+        ]
+  for (const sequence of sequences) {
+    for (const [i, k] of sequence as [number, number][]) {
+      const [times, op] = ops[k]!
       const t = performance.now()
       await op(i)
       times[i] = performance.now() - t
