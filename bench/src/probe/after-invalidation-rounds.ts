@@ -58,21 +58,20 @@ for (let r = 0; r < 30; r++) {
   // another on the same connection can run faster); fixed: always first read, plain miss, raw old, raw
   // nothing; blocks: as the bench scenario, ours (first read, plain miss) for every key, then the floor's.
   const order = process.env.ORDER ?? 'rotate'
-  const sequences =
+  // Each call is [key index, operation index].
+  const call = (i: number, k: number): [number, number] => [i, k]
+  const sequences: [number, number][][] =
     order === 'blocks'
       ? [0, 1].map((block) =>
-          Array.from({ length: 400 }, (_, i) => [
-            [i, 2 * block],
-            [i, 2 * block + 1],
-          ]).flat(),
+          Array.from({ length: 400 }, (_, i) => [call(i, 2 * block), call(i, 2 * block + 1)]).flat(),
         )
       : [
           Array.from({ length: 400 }, (_, i) =>
-            [0, 1, 2, 3].map((k) => [i, order === 'fixed' ? k : (i + k) % 4]),
+            [0, 1, 2, 3].map((k) => call(i, order === 'fixed' ? k : (i + k) % 4)),
           ).flat(),
         ]
   for (const sequence of sequences) {
-    for (const [i, k] of sequence as [number, number][]) {
+    for (const [i, k] of sequence) {
       const [times, op] = ops[k]!
       const t = performance.now()
       await op(i)

@@ -5,6 +5,7 @@
 // node --conditions=@cachestack/source src/probe/miss-phases.ts [write-behind]
 import { CacheStack, RedisLayer } from '@cachestack/core'
 import { Redis } from 'ioredis'
+import { summarize } from '../harness.ts'
 
 const port = Number(process.env.PROBE_REDIS_PORT ?? 6391)
 const ours = new Redis({ port })
@@ -64,7 +65,7 @@ const ops = [
     if ((await raw.get(k)) === null) await raw.set(k, JSON.stringify(value), 'PX', 600000)
   },
 ]
-const med = (v: number[]) => [...v].sort((x, y) => x - y)[v.length >> 1]!
+const med = (v: readonly number[]) => summarize(v).median
 const all: Phases[][] = [[], []]
 for (let round = 0; round < 20; round++) {
   for (let i = 0; i < 600; i++) {

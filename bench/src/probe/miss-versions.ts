@@ -1,6 +1,7 @@
 // Interleaved A/B of getOrSet misses on Redis between two checkouts of core, and raw GET + SET PX, in one
 // process: node --conditions=@cachestack/source src/probe/miss-versions.ts /path/a/packages/core /path/b/packages/core
 import { Redis } from 'ioredis'
+import { summarize } from '../harness.ts'
 
 const [dirA, dirB] = process.argv.slice(2)
 const port = Number(process.env.PROBE_REDIS_PORT ?? 6391)
@@ -24,7 +25,7 @@ const ops: (() => Promise<unknown>)[] = [
     if ((await raw.get(k)) === null) await raw.set(k, JSON.stringify(value), 'PX', 600000)
   },
 ]
-const med = (v: number[]) => [...v].sort((x, y) => x - y)[v.length >> 1]!
+const med = (v: readonly number[]) => summarize(v).median
 const per: number[][] = [[], [], []]
 for (let round = 0; round < 25; round++) {
   const t: number[][] = [[], [], []]

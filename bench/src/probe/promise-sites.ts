@@ -9,13 +9,15 @@ const cache = new CacheStack([new RedisLayer({ client, prefix: `ps${Date.now()}:
 const value = { id: 1 }
 const factory = async () => value
 for (let i = 0; i < 200; i++) await cache.getOrSet(`warm:${i}`, factory)
+// Frames are printed relative to the repository root, wherever the checkout lives.
+const root = new URL('../../../', import.meta.url).href
 const sites = new Map<string, number>()
 Error.stackTraceLimit = 30
 const hook = createHook({
   init(_id, type) {
     const stack = (new Error().stack ?? '').split('\n').slice(2)
     const ours = stack.find((l) => l.includes('/packages/') || l.includes('promise-sites')) ?? stack[0] ?? '?'
-    const key = `${type} ${ours.trim().replace(/\(file:\/\/\/work\/main\//, '(')}`
+    const key = `${type} ${ours.trim().replace(root, '')}`
     sites.set(key, (sites.get(key) ?? 0) + 1)
   },
 })
