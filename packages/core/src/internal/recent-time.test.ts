@@ -1,14 +1,17 @@
 import { setTimeout as wait } from 'node:timers/promises'
 import { afterEach, describe, expect, it, vi } from 'vitest'
+import { createTestRedis, uniquePrefix } from '../../../../tools/test-redis.ts'
 import { CacheStack, type CacheStackOptions } from '../cache-stack.ts'
-import { MAX_USES } from './recent-time.ts'
+import type { CacheLayer } from '../layer.ts'
+import { RedisLayer } from '../layers/redis-layer.ts'
+import { hitTimerRunning, MAX_USES } from './recent-time.ts'
 
 // Date.now is replaced (not the timers): the stack runs on the default system clock, and the 1 ms timer
 // that forgets a reading is real.
 let time = 1_700_000_000_000
 const stacks: CacheStack[] = []
-function stack(options: CacheStackOptions = {}): CacheStack {
-  const cache = new CacheStack(undefined, { ttl: 10, ...options })
+function stack(options: CacheStackOptions = {}, layers?: CacheLayer[]): CacheStack {
+  const cache = new CacheStack(layers, { ttl: 10, ...options })
   stacks.push(cache)
   return cache
 }
@@ -89,6 +92,33 @@ describe('L1 hits on the system clock', () => {
     // Timers run in the order they are due: this one is due after the stack's.
     await wait(3)
     expect(await cache.get('k')).toBeUndefined()
+  })
+
+  it('arm the 1 ms timer from the L1 read path only: a stack without a local layer leaves no timer behind', async () => {
+    const client = createTestRedis()
+    try {
+      const shared = stack({ ttl: '1m' }, [new RedisLayer({ client, prefix: uniquePrefix('recent') })])
+      await wait(3) // a timer armed by an earlier test has run
+      expect(hitTimerRunning()).toBe(false)
+      await shared.set('k', 'v', { tags: ['t'] })
+      expect(await shared.get('k')).toBe('v')
+      expect(await shared.get('missing')).toBeUndefined()
+      expect(await shared.getOrSet('computed', async () => 1)).toBe(1)
+      await shared.invalidateByTag('t')
+      expect(await shared.get('k')).toBeUndefined()
+      expect(hitTimerRunning()).toBe(false)
+
+      const local = stack({ ttl: '1m' })
+      await local.set('k', 'v')
+      expect(hitTimerRunning()).toBe(false)
+      expect(await local.get('k')).toBe('v')
+      expect(hitTimerRunning()).toBe(true)
+      await wait(3)
+      expect(hitTimerRunning()).toBe(false)
+    } finally {
+      await Promise.all(stacks.splice(0).map((cache) => cache.disconnect()))
+      client.disconnect()
+    }
   })
 
   it('read the clock on every hit while fake timers replace Date, so a jump in fake time is seen at once', async () => {
