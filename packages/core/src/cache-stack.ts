@@ -1,6 +1,6 @@
 import { BulkMethods } from './cache-view-bulk.ts'
 import { ValidationError } from './errors.ts'
-import { recentSystemNow } from './internal/recent-time.ts'
+import { keepForHits, recentSystemNow } from './internal/recent-time.ts'
 import { type CacheEntry, type CacheLayer, type Clock, FOREVER } from './layer.ts'
 import { OperationCache } from './operation/operation-cache.ts'
 import type { EntryInspection, LayerHealth, MgetEntry, MsetEntry } from './stack/api-types.ts'
@@ -116,6 +116,7 @@ class CacheView extends BulkMethods {
       // it is recognised after it, off the hit path (two instanceof checks less per hit).
       if (entry !== undefined && entry.missing === undefined && entry.sliding === undefined) {
         if (now < entry.freshUntil && (entry.tags === undefined || engine.tags.check(entry) > now)) {
+          if (engine.systemTime) keepForHits(now)
           const metrics = engine.metrics
           metrics.hits++
           const counters = metrics.layers[0]!

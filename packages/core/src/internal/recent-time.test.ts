@@ -94,7 +94,7 @@ describe('L1 hits on the system clock', () => {
     expect(await cache.get('k')).toBeUndefined()
   })
 
-  it('arm the 1 ms timer from the L1 read path only: a stack without a local layer leaves no timer behind', async () => {
+  it('arm the 1 ms timer on L1 hits only: misses and writes leave no timer behind', async () => {
     const client = createTestRedis()
     try {
       const shared = stack({ ttl: '1m' }, [new RedisLayer({ client, prefix: uniquePrefix('recent') })])
@@ -110,6 +110,8 @@ describe('L1 hits on the system clock', () => {
 
       const local = stack({ ttl: '1m' })
       await local.set('k', 'v')
+      expect(await local.get('missing')).toBeUndefined()
+      expect(await local.getOrSet('computed', async () => 1)).toBe(1)
       expect(hitTimerRunning()).toBe(false)
       expect(await local.get('k')).toBe('v')
       expect(hitTimerRunning()).toBe(true)
