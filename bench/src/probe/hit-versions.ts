@@ -12,7 +12,7 @@ const [dirA, dirB] = process.argv.slice(2)
 const rounds = Number(process.argv[4] ?? 40)
 const batch = Number(process.argv[5] ?? 20_000)
 const keys = Array.from({ length: 1000 }, (_, i) => `hit:${i}`)
-const stacks = []
+const stacks: { get(key: string): Promise<unknown> }[] = []
 for (const dir of [dirA, dirB]) {
   const core = await import(`${dir}/src/index.ts`)
   const stack = new core.CacheStack([new core.MemoryLayer({ maxItems: 200_000 })], { ttl: 600_000 })
