@@ -21,12 +21,13 @@ for (const dir of [dirA, dirB]) {
 }
 const lru = new LRUCache<string, object>({ max: 200_000, ttl: 600_000 })
 for (const [i, key] of keys.entries()) lru.set(key, makeValue(i))
+const [stackA, stackB] = stacks as [(typeof stacks)[0], (typeof stacks)[0]]
 const ops: (() => Promise<unknown>)[] = [
   async () => {
-    for (let i = 0; i < batch; i++) await stacks[0].get(keys[i % 1000]!)
+    for (let i = 0; i < batch; i++) await stackA.get(keys[i % 1000]!)
   },
   async () => {
-    for (let i = 0; i < batch; i++) await stacks[1].get(keys[i % 1000]!)
+    for (let i = 0; i < batch; i++) await stackB.get(keys[i % 1000]!)
   },
   async () => {
     for (let i = 0; i < batch; i++) await lru.get(keys[i % 1000]!)
