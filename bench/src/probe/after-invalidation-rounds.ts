@@ -22,6 +22,9 @@ const A: number[] = [],
   P: number[] = [],
   RA: number[] = [],
   RP: number[] = []
+// Main-thread CPU time of the same calls (µs), for first reads and plain misses.
+const CA: number[] = [],
+  CP: number[] = []
 const med = (v: Float64Array | number[]) => [...v].sort((x, y) => x - y)[v.length >> 1]!
 for (let r = 0; r < 30; r++) {
   await Promise.all(
@@ -31,6 +34,8 @@ for (let r = 0; r < 30; r++) {
   await cache.invalidateByTag(`ai:${r}`)
   if (process.argv[2] === 'delredis') for (let i = 0; i < 400; i++) await client.del(`${prefix}ai:${r}:${i}`)
   ;(globalThis as any).gc({ type: 'minor' })
+  const ca = new Float64Array(400),
+    cp = new Float64Array(400)
   const a = new Float64Array(400),
     p = new Float64Array(400),
     ra = new Float64Array(400),
@@ -73,9 +78,12 @@ for (let r = 0; r < 30; r++) {
   for (const sequence of sequences) {
     for (const [i, k] of sequence) {
       const [times, op] = ops[k]!
+      const c = process.threadCpuUsage()
       const t = performance.now()
       await op(i)
       times[i] = performance.now() - t
+      const used = process.threadCpuUsage(c)
+      if (k < 2) (k === 0 ? ca : cp)[i] = used.user + used.system
     }
   }
   if (r >= 5) {
@@ -83,10 +91,12 @@ for (let r = 0; r < 30; r++) {
     P.push(med(p))
     RA.push(med(ra))
     RP.push(med(rp))
+    CA.push(med(ca))
+    CP.push(med(cp))
   }
 }
 console.log(
-  `two-tier: after ${(med(A) * 1000).toFixed(1)} plain ${(med(P) * 1000).toFixed(1)} ratio ${(med(A) / med(P)).toFixed(3)}; raw GET(1.1 KB)+SET ${(med(RA) * 1000).toFixed(1)} GET nil+SET ${(med(RP) * 1000).toFixed(1)} ratio ${(med(RA) / med(RP)).toFixed(3)}`,
+  `two-tier: after ${(med(A) * 1000).toFixed(1)} plain ${(med(P) * 1000).toFixed(1)} ratio ${(med(A) / med(P)).toFixed(3)}; raw GET(1.1 KB)+SET ${(med(RA) * 1000).toFixed(1)} GET nil+SET ${(med(RP) * 1000).toFixed(1)} ratio ${(med(RA) / med(RP)).toFixed(3)}; main-thread CPU after ${med(CA).toFixed(1)} plain ${med(CP).toFixed(1)} µs`,
 )
 await cache.disconnect()
 client.disconnect()
