@@ -21,18 +21,17 @@ export const MAX_USES = 16
 // moves time by hand, in jumps no real timer sees: while it is installed, every hit reads the clock.
 const REAL_DATE = Date
 
+// A reading kept for L1 reads; 0 when none is (then the 1 ms timer is not running either).
 let recent = 0
 let uses = 0
-let armed = false
 
 function forget(): void {
   recent = 0
-  armed = false
 }
 
 /** True while the 1 ms timer runs (for tests). */
 export function hitTimerRunning(): boolean {
-  return armed
+  return recent !== 0
 }
 
 /** `Date.now()`, kept for L1 reads while the timer runs. */
@@ -56,8 +55,7 @@ export function recentSystemNow(): number {
 
 /** After an L1 hit judged with `now`: keeps that reading for the next L1 reads until the 1 ms timer runs. */
 export function keepForHits(now: number): void {
-  if (armed) return
-  armed = true
+  if (recent !== 0) return
   recent = now
   uses = 0
   // node:timers, not the global: a test's fake timers would never fire it, and the reading would stay.
