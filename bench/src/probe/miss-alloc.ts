@@ -2,34 +2,15 @@
 // the heap's growth over blocks of 200 calls (a large young generation, so that no GC runs in most blocks).
 // node --expose-gc --max-semi-space-size=64 --conditions=@cachestack/source src/probe/miss-alloc.ts DIR...
 import v8 from 'node:v8'
-import { Redis } from 'ioredis'
 import { summarize } from '../harness.ts'
 import { makeValue } from '../value.ts'
+import { checkoutMisses } from './checkout-misses.ts'
 
-const port = Number(process.env.PROBE_REDIS_PORT ?? 6391)
-const value = makeValue(7)
-const factory = async () => value
-const run = Date.now().toString(36)
-let seq = 0
-const modes: [string, () => Promise<unknown>][] = []
-for (const [n, dir] of process.argv.slice(2).entries()) {
-  const core = await import(`${dir}/src/index.ts`)
-  const layers = [new core.RedisLayer({ client: new Redis({ port }), prefix: `al${n}:` })]
-  if (process.env.TIER === 'two-tier') layers.unshift(new core.MemoryLayer({ maxItems: 1_000_000 }))
-  const stack = new core.CacheStack(layers, {
-    ttl: 600_000,
-    ...(process.env.WB ? { writeStrategy: 'write-behind' } : {}),
-  })
-  modes.push([dir, () => stack.getOrSet(`${run}:${seq++}`, factory)])
-}
-const raw = new Redis({ port })
-modes.push([
-  'raw GET + SET PX',
-  async () => {
-    const k = `r:${run}:${seq++}`
-    if ((await raw.get(k)) === null) await raw.set(k, JSON.stringify(value), 'PX', 600_000)
-  },
-])
+const { modes } = await checkoutMisses(process.argv.slice(2), makeValue(7), {
+  port: Number(process.env.PROBE_REDIS_PORT ?? 6391),
+  twoTier: process.env.TIER === 'two-tier',
+  writeBehind: process.env.WB !== undefined,
+})
 const per: number[][] = modes.map(() => [])
 for (let round = 0; round < 40; round++) {
   for (const [j, [, op]] of modes.entries()) {

@@ -3,43 +3,15 @@
 // moves far less than wall time on a noisy VM: the A/B to tell a saving from drift.
 // [WB=1] [TIER=redis|two-tier] node --conditions=@cachestack/source src/probe/miss-cpu-ab.ts DIR_A DIR_B
 // (DIR_* are packages/core directories; needs a redis-server on PROBE_REDIS_PORT, default 6391).
-import { Redis } from 'ioredis'
 import { summarize } from '../harness.ts'
 import { makeValue } from '../value.ts'
+import { checkoutMisses } from './checkout-misses.ts'
 
-const dirs = process.argv.slice(2, 4)
-const port = Number(process.env.PROBE_REDIS_PORT ?? 6391)
-const twoTier = process.env.TIER === 'two-tier'
-const value = makeValue(7)
-const factory = async () => value
-const run = Date.now().toString(36)
-let seq = 0
-const modes: [string, () => Promise<unknown>][] = []
-const closers: (() => unknown)[] = []
-for (const [n, dir] of dirs.entries()) {
-  const core = await import(`${dir}/src/index.ts`)
-  const client = new Redis({ port })
-  const layers = [new core.RedisLayer({ client, prefix: `ab${n}:` })]
-  if (twoTier) layers.unshift(new core.MemoryLayer({ maxItems: 1_000_000 }))
-  const stack = new core.CacheStack(layers, {
-    ttl: 600_000,
-    ...(process.env.WB ? { writeStrategy: 'write-behind' } : {}),
-  })
-  modes.push([`${'AB'[n]} ${dir}`, () => stack.getOrSet(`${run}:${seq++}`, factory)])
-  closers.push(async () => {
-    await stack.disconnect()
-    client.disconnect()
-  })
-}
-const raw = new Redis({ port })
-closers.push(() => raw.disconnect())
-modes.push([
-  'raw GET + SET PX',
-  async () => {
-    const k = `r:${run}:${seq++}`
-    if ((await raw.get(k)) === null) await raw.set(k, JSON.stringify(value), 'PX', 600_000)
-  },
-])
+const { modes, close } = await checkoutMisses(process.argv.slice(2, 4), makeValue(7), {
+  port: Number(process.env.PROBE_REDIS_PORT ?? 6391),
+  twoTier: process.env.TIER === 'two-tier',
+  writeBehind: process.env.WB !== undefined,
+})
 const N = 500
 const wall: number[][] = modes.map(() => [])
 const cpu: number[][] = modes.map(() => [])
@@ -67,4 +39,4 @@ for (const [j, [name]] of modes.entries()) {
     `${name.padEnd(36)} wall ${w.toFixed(1).padStart(6)} µs (${(w / rawWall).toFixed(3)}x)  main-thread CPU ${c.toFixed(1).padStart(6)} µs (${(c / rawCpu).toFixed(3)}x, +${(c - rawCpu).toFixed(1)})`,
   )
 }
-for (const close of closers) await close()
+await close()
